@@ -89,7 +89,7 @@ begin
   select time_zone into v_tz from merchants where id = p_merchant_id;
   for v_row in select * from reward_redemptions_ledger
                where id = any (v_ids) and success and cancelled_at is null
-               order by user_id, id loop
+               order by user_id, promo_code_id nulls first, id loop
     v_rows := v_rows || jsonb_build_object('redemption_id', v_row.id, 'redemption_code', v_row.code,
       'user_id', v_row.user_id, 'promo_code', v_row.promo_code, 'qty', v_row.qty,
       'points_refunded', v_row.points_deducted, 'was_used', v_row.used_at is not null);

@@ -1,0 +1,575 @@
+// A real single-node Apache Kafka broker (KRaft, broker+controller in one JVM) for development
+// and tests. The jars come from Maven Central through kafka/pom.xml (see docs/kafka.md).
+//
+//   startBroker({ dir? })          -> handle { brokers, host, port, controllerPort, pid, dir, ..., stop() }
+//   stopBroker(stateOrHandle)      -> SIGTERM, SIGKILL after a timeout, removes the temp dir
+//   restartBroker(handle, { signal }) -> kill the JVM, start it again on the same ports and log dir
+//   ensureKafkaJars()              -> resolves kafka/target/lib with Maven when it is missing
+//
+// Plain ESM JavaScript on purpose: `node scripts/kafka.js start` needs no build step.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import kafkajs from 'kafkajs';
+
+const { Kafka, logLevel } = kafkajs;
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const KAFKA_POM = path.join(REPO_ROOT, 'kafka', 'pom.xml');
+export const KAFKA_LIB_DIR = path.join(REPO_ROOT, 'kafka', 'target', 'lib');
+export const STATE_FILE = path.join(REPO_ROOT, '.cache', 'kafka', 'state.json');
+
+const HOST = '127.0.0.1';
+const DEFAULT_START_TIMEOUT_MS = 60_000;
+const DEFAULT_STOP_TIMEOUT_MS = 15_000;
+const DEFAULT_HEAP = '512m';
+
+// ---------------------------------------------------------------------------------------------
+// jars
+
+/** The Kafka version kafka/pom.xml asks for (the `kafka.version` property). */
+export function pomKafkaVersion() {
+  const pom = fs.readFileSync(KAFKA_POM, 'utf8');
+  const m = /<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/.exec(pom);
+  if (!m?.[1]) throw new Error(`cannot find <kafka.version> in ${KAFKA_POM}`);
+  return m[1];
+}
+
+function libHasVersion(libDir, version) {
+  try {
+    return fs.readdirSync(libDir).includes(`kafka_2.13-${version}.jar`);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes sure kafka/target/lib holds the jars of the version in kafka/pom.xml, running Maven
+ * when it does not (Maven's stdout goes to our stderr so that a caller's stdout stays clean).
+ * The jars are copied into a scratch folder first and renamed into place, so an interrupted
+ * resolution never leaves a half-filled lib folder behind.
+ * @returns {{ libDir: string, version: string, resolved: boolean, ms: number }}
+ */
+export function ensureKafkaJars({ libDir = KAFKA_LIB_DIR, quiet = true } = {}) {
+  const version = pomKafkaVersion();
+  if (libHasVersion(libDir, version)) return { libDir, version, resolved: false, ms: 0 };
+
+  const started = Date.now();
+  const scratch = `${libDir}.tmp-${process.pid}`;
+  fs.rmSync(scratch, { recursive: true, force: true });
+  process.stderr.write(`kafka: resolving Kafka ${version} jars from Maven Central into ${libDir} ...\n`);
+  const args = [
+    ...(quiet ? ['-q'] : []),
+    '-B',
+    '-f',
+    KAFKA_POM,
+    'dependency:copy-dependencies',
+    // the pom routes the copy through this property (default ${project.build.directory}/lib)
+    `-Dkafka.lib.dir=${scratch}`,
+  ];
+  const res = spawnSync('mvn', args, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', process.stderr, process.stderr],
+    encoding: 'utf8',
+  });
+  if (res.error) {
+    fs.rmSync(scratch, { recursive: true, force: true });
+    throw new Error(`kafka: could not run mvn (${res.error.message}); is Maven installed?`);
+  }
+  if (res.status !== 0 || !libHasVersion(scratch, version)) {
+    fs.rmSync(scratch, { recursive: true, force: true });
+    throw new Error(
+      `kafka: 'mvn ${args.join(' ')}' failed (exit ${res.status ?? res.signal}); see its output above`,
+    );
+  }
+  fs.rmSync(libDir, { recursive: true, force: true });
+  fs.renameSync(scratch, libDir);
+  const ms = Date.now() - started;
+  process.stderr.write(`kafka: jars resolved in ${(ms / 1000).toFixed(1)}s\n`);
+  return { libDir, version, resolved: true, ms };
+}
+
+// ---------------------------------------------------------------------------------------------
+// small helpers
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A free TCP port on the loopback address (the OS picks it). */
+export function freePort(host = HOST) {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen({ host, port: 0, exclusive: true }, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves true when something accepts a TCP connection on host:port. */
+function portAnswers(port, host = HOST, timeoutMs = 1000) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (ok) => {
+      sock.removeAllListeners();
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+/** Kafka cluster ids are 16 random bytes in unpadded base64url; Kafka avoids a leading '-'. */
+function randomClusterId() {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+function readProcStat(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** True while the process exists and is not a zombie. */
+export function isAlive(pid) {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return /** @type {NodeJS.ErrnoException} */ (e).code === 'EPERM';
+  }
+  const stat = readProcStat(pid);
+  if (stat === null) return fs.existsSync('/proc') ? false : true; // no procfs: trust kill(0)
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
+}
+
+/** True when pid is alive and is *our* broker (guards against a recycled pid in state.json). */
+function isOurBroker(state) {
+  if (!isAlive(state.pid)) return false;
+  try {
+    const cmd = fs.readFileSync(`/proc/${state.pid}/cmdline`, 'utf8');
+    return cmd.includes('kafka.Kafka') && cmd.includes(state.propsFile);
+  } catch {
+    return true; // no procfs: trust the pid
+  }
+}
+
+/** Resident set size of a process in bytes (Linux), or null. */
+export function rssBytes(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return m?.[1] ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The last `lines` lines of the broker's logs (log4j file, then the JVM's stdout/stderr). */
+export function brokerLogTail(state, lines = 60) {
+  const parts = [];
+  for (const file of [path.join(state.logDir, 'server.log'), path.join(state.logDir, 'stdout.log')]) {
+    let text;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const tail = text.trimEnd().split('\n').slice(-lines).join('\n');
+    if (tail) parts.push(`--- ${file} (last ${lines} lines) ---\n${tail}`);
+  }
+  return parts.join('\n') || `(no broker log found in ${state.logDir})`;
+}
+
+function javaBin() {
+  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+function majorOf(version) {
+  return Number.parseInt(String(version).split('.')[0] ?? '0', 10);
+}
+
+// ---------------------------------------------------------------------------------------------
+// config files
+
+function serverProperties(s) {
+  const lines = [
+    '# written by scripts/kafka-broker.js: single-node KRaft broker for development and tests',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@${HOST}:${s.controllerPort}`,
+    `listeners=PLAINTEXT://${HOST}:${s.port},CONTROLLER://${HOST}:${s.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${s.port}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    `log.dirs=${s.dataDir}`,
+    // one node: every internal topic with a single replica
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=5',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=5',
+    'default.replication.factor=1',
+    'min.insync.replicas=1',
+    ...(majorOf(s.version) >= 4
+      ? ['share.coordinator.state.topic.replication.factor=1', 'share.coordinator.state.topic.min.isr=1']
+      : []),
+    // tests: no join delay, topics on demand, short sessions allowed
+    'group.initial.rebalance.delay.ms=0',
+    'group.min.session.timeout.ms=1000',
+    // after a SIGKILL the restarted node must wait for its old broker session to expire before it
+    // can register again: 4 s instead of 9 s keeps restartBroker() quick, 1 s heartbeats keep it safe
+    'broker.session.timeout.ms=4000',
+    'broker.heartbeat.interval.ms=1000',
+    'auto.create.topics.enable=true',
+    'delete.topic.enable=true',
+    'num.partitions=3',
+    // small segments and bounded retention: a test broker should stay small on disk
+    'log.segment.bytes=1048576',
+    'log.retention.ms=3600000',
+    'log.retention.bytes=268435456',
+    'log.retention.check.interval.ms=60000',
+    'log.segment.delete.delay.ms=1000',
+    'log.index.size.max.bytes=1048576',
+    'log.cleaner.dedupe.buffer.size=16777216',
+    // a 2-core machine: fewer threads than the defaults
+    'num.network.threads=2',
+    'num.io.threads=4',
+    'num.recovery.threads.per.data.dir=1',
+    'background.threads=4',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function log4j2Properties(logDir) {
+  const file = path.join(logDir, 'server.log');
+  return [
+    '# written by scripts/kafka-broker.js: broker logs go to a file, nothing to the console',
+    'status = error',
+    'name = kafka-dev-broker',
+    'appender.file.type = RollingFile',
+    'appender.file.name = FILE',
+    `appender.file.fileName = ${file}`,
+    `appender.file.filePattern = ${file}.%i`,
+    'appender.file.layout.type = PatternLayout',
+    'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+    'appender.file.policies.type = Policies',
+    'appender.file.policies.size.type = SizeBasedTriggeringPolicy',
+    'appender.file.policies.size.size = 20MB',
+    'appender.file.strategy.type = DefaultRolloverStrategy',
+    'appender.file.strategy.max = 2',
+    'rootLogger.level = INFO',
+    'rootLogger.appenderRef.file.ref = FILE',
+    // the chattiest loggers
+    'logger.request.name = kafka.request.logger',
+    'logger.request.level = WARN',
+    'logger.statechange.name = state.change.logger',
+    'logger.statechange.level = WARN',
+    'logger.clients.name = org.apache.kafka.clients',
+    'logger.clients.level = WARN',
+    'logger.metadata.name = org.apache.kafka.image.loader',
+    'logger.metadata.level = WARN',
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// process control
+
+function jvmArgs(state) {
+  return [
+    `-Xmx${state.heap}`,
+    '-Xms64m',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${state.log4jFile}`,
+    `-Dkafka.logs.dir=${state.logDir}`,
+    '-cp',
+    path.join(state.libDir, '*'),
+  ];
+}
+
+/** Runs the storage formatter once, trying the class name of each Kafka line. */
+function formatStorage(state) {
+  const classes = ['kafka.tools.StorageTool', 'org.apache.kafka.tools.StorageTool'];
+  let last = null;
+  for (const cls of classes) {
+    const res = spawnSync(
+      javaBin(),
+      [...jvmArgs({ ...state, heap: '256m' }), cls, 'format', '-t', state.clusterId, '-c', state.propsFile],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    if (res.error) throw new Error(`kafka: could not run ${javaBin()} (${res.error.message}); is Java 17+ installed?`);
+    if (res.status === 0) return cls;
+    last = `${res.stdout}\n${res.stderr}`.trim();
+    if (!/ClassNotFoundException|Could not find or load main class/.test(last)) break;
+  }
+  throw new Error(`kafka: formatting the storage of ${state.dataDir} failed:\n${last}`);
+}
+
+function spawnJvm(state) {
+  fs.mkdirSync(state.logDir, { recursive: true });
+  const out = fs.openSync(path.join(state.logDir, 'stdout.log'), 'a');
+  try {
+    const child = spawn(javaBin(), [...jvmArgs(state), 'kafka.Kafka', state.propsFile], {
+      cwd: state.dir,
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, KAFKA_HEAP_OPTS: undefined, KAFKA_OPTS: undefined },
+    });
+    child.unref();
+    if (!child.pid) throw new Error(`kafka: could not start ${javaBin()}`);
+    let exit = null;
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+    });
+    child.once('error', (err) => {
+      exit = { code: null, signal: null, error: err };
+    });
+    return { pid: child.pid, exitInfo: () => exit };
+  } finally {
+    fs.closeSync(out);
+  }
+}
+
+/**
+ * Waits until the PLAINTEXT port accepts connections AND a kafkajs admin client sees this broker
+ * in describeCluster(). Fails early when the JVM dies.
+ */
+async function waitUntilReady(state, proc, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  const fail = (why) =>
+    new Error(`kafka: broker on ${state.brokers} did not come up: ${why}\n${brokerLogTail(state)}`);
+  const died = () => {
+    const e = proc.exitInfo();
+    if (e) return `the JVM exited (code ${e.code}, signal ${e.signal}${e.error ? `, ${e.error.message}` : ''})`;
+    if (!isAlive(proc.pid)) return 'the JVM exited';
+    return null;
+  };
+
+  while (!(await portAnswers(state.port))) {
+    const d = died();
+    if (d) throw fail(d);
+    if (Date.now() > deadline) throw fail(`port ${state.port} did not answer within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+
+  const kafka = new Kafka({
+    clientId: 'kafka-dev-broker-probe',
+    brokers: [state.brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    requestTimeout: 5000,
+    retry: { retries: 0 },
+  });
+  let lastErr = null;
+  for (;;) {
+    const admin = kafka.admin({ retry: { retries: 0 } });
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      if (cluster.brokers.some((b) => b.nodeId === 1)) return cluster;
+      lastErr = new Error('describeCluster() does not list the broker yet');
+    } catch (e) {
+      lastErr = e;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    const d = died();
+    if (d) throw fail(d);
+    if (Date.now() > deadline) {
+      throw fail(`describeCluster() did not succeed within ${timeoutMs} ms (last error: ${lastErr?.message ?? lastErr})`);
+    }
+    await sleep(200);
+  }
+}
+
+async function killAndWait(pid, signal, timeoutMs) {
+  if (!isAlive(pid)) return true;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return !isAlive(pid);
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await sleep(100);
+  }
+  return !isAlive(pid);
+}
+
+/** Stops the JVM: `signal` (SIGTERM by default), then SIGKILL after `timeoutMs`. */
+async function stopJvm(pid, { signal = 'SIGTERM', timeoutMs = DEFAULT_STOP_TIMEOUT_MS } = {}) {
+  if (await killAndWait(pid, signal, signal === 'SIGKILL' ? 10_000 : timeoutMs)) return;
+  if (signal !== 'SIGKILL' && (await killAndWait(pid, 'SIGKILL', 10_000))) return;
+  throw new Error(`kafka: broker process ${pid} did not exit`);
+}
+
+/** The JSON-serialisable part of a handle (what .cache/kafka/state.json records). */
+export function serializableState(state) {
+  const { stop: _stop, restart: _restart, ...rest } = state;
+  return rest;
+}
+
+function makeHandle(state) {
+  const handle = {
+    ...state,
+    stop: (opts) => stopBroker(handle, opts),
+    restart: (opts) => restartBroker(handle, opts),
+  };
+  return handle;
+}
+
+/**
+ * Formats a fresh KRaft log dir and starts a broker on free loopback ports.
+ * @param {object} [opts]
+ * @param {string} [opts.dir] folder for the broker's config, data and logs (default: a new temp folder)
+ * @param {number} [opts.port] PLAINTEXT port (default: a free one)
+ * @param {number} [opts.controllerPort] CONTROLLER port (default: a free one)
+ * @param {string} [opts.heap] max heap, e.g. '512m'
+ * @param {number} [opts.timeoutMs] how long to wait for readiness (default 60 s)
+ * @param {boolean} [opts.removeDirOnStop] default: true when the folder was created here
+ */
+export async function startBroker(opts = {}) {
+  const { libDir, version } = ensureKafkaJars();
+  const ownsDir = !opts.dir;
+  const dir = opts.dir
+    ? path.resolve(opts.dir)
+    : await fsp.mkdtemp(path.join(os.tmpdir(), 'redeemctl-kafka-'));
+  await fsp.mkdir(dir, { recursive: true });
+
+  const port = opts.port ?? (await freePort());
+  let controllerPort = opts.controllerPort ?? (await freePort());
+  while (controllerPort === port) controllerPort = await freePort();
+
+  const state = {
+    version,
+    host: HOST,
+    port,
+    controllerPort,
+    brokers: `${HOST}:${port}`,
+    pid: 0,
+    dir,
+    dataDir: path.join(dir, 'data'),
+    logDir: path.join(dir, 'logs'),
+    propsFile: path.join(dir, 'server.properties'),
+    log4jFile: path.join(dir, 'log4j2.properties'),
+    libDir,
+    heap: opts.heap ?? DEFAULT_HEAP,
+    clusterId: randomClusterId(),
+    removeDirOnStop: opts.removeDirOnStop ?? ownsDir,
+    startedAt: '',
+    startupMs: 0,
+  };
+
+  const started = Date.now();
+  try {
+    await fsp.mkdir(state.logDir, { recursive: true });
+    await fsp.writeFile(state.propsFile, serverProperties(state));
+    await fsp.writeFile(state.log4jFile, log4j2Properties(state.logDir));
+    formatStorage(state);
+    const proc = spawnJvm(state);
+    state.pid = proc.pid;
+    try {
+      await waitUntilReady(state, proc, opts.timeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    } catch (e) {
+      await stopJvm(proc.pid, { signal: 'SIGKILL' }).catch(() => {});
+      throw e;
+    }
+  } catch (e) {
+    if (state.removeDirOnStop) await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
+    throw e;
+  }
+  state.startedAt = new Date().toISOString();
+  state.startupMs = Date.now() - started;
+  return makeHandle(state);
+}
+
+/**
+ * Stops a broker (handle from startBroker or the object in .cache/kafka/state.json):
+ * SIGTERM, then SIGKILL after `timeoutMs`; removes its folder when it was a temp folder.
+ */
+export async function stopBroker(state, { timeoutMs = DEFAULT_STOP_TIMEOUT_MS, removeDir } = {}) {
+  if (state.pid && isOurBroker(state)) await stopJvm(state.pid, { signal: 'SIGTERM', timeoutMs });
+  if ((removeDir ?? state.removeDirOnStop) && state.dir) {
+    await fsp.rm(state.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Kills the broker's JVM and starts it again on the same ports with the same log dir (no
+ * reformatting), then waits until it answers again. Updates `handle.pid` in place.
+ * @param {object} handle from startBroker (or a state object with the same fields)
+ * @param {object} [opts]
+ * @param {'SIGKILL'|'SIGTERM'} [opts.signal] how to stop it (default SIGKILL: a crash)
+ * @param {number} [opts.downMs] how long to stay down before starting again (default 0)
+ * @param {number} [opts.timeoutMs] readiness timeout (default 60 s)
+ */
+export async function restartBroker(handle, { signal = 'SIGKILL', downMs = 0, timeoutMs = DEFAULT_START_TIMEOUT_MS } = {}) {
+  if (handle.pid && isOurBroker(handle)) await stopJvm(handle.pid, { signal });
+  if (downMs > 0) await sleep(downMs);
+  // the ports were ours; wait briefly in case the old listener socket is still closing
+  const deadline = Date.now() + 10_000;
+  while ((await portAnswers(handle.port)) && Date.now() < deadline) await sleep(100);
+  const started = Date.now();
+  const proc = spawnJvm(handle);
+  handle.pid = proc.pid;
+  try {
+    await waitUntilReady(handle, proc, timeoutMs);
+  } catch (e) {
+    await stopJvm(proc.pid, { signal: 'SIGKILL' }).catch(() => {});
+    throw e;
+  }
+  handle.startedAt = new Date().toISOString();
+  handle.startupMs = Date.now() - started;
+  return handle;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the CLI's state file (.cache/kafka/state.json)
+
+export function readState(file = STATE_FILE) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+export function writeState(state, file = STATE_FILE) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(serializableState(state), null, 2)}\n`);
+}
+
+export function clearState(file = STATE_FILE) {
+  fs.rmSync(file, { force: true });
+}
+
+/** The broker recorded in state.json when its process is still running, else null. */
+export function runningBroker(file = STATE_FILE) {
+  const state = readState(file);
+  return state && isOurBroker(state) ? state : null;
+}
+
+export { isOurBroker as isBrokerRunning };

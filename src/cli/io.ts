@@ -1,0 +1,11 @@
+/** Where a command reads and writes: the real process, or a test's buffers. */
+export interface CliIO {
+  stdout: { write(chunk: string): unknown; isTTY?: boolean; columns?: number };
+  stderr: { write(chunk: string): unknown; isTTY?: boolean };
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+}
+
+export function processIO(): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+}

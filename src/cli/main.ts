@@ -1,0 +1,40 @@
+import { CommanderError, createProgram, type ProgramState } from './program.js';
+import { processIO, type CliIO } from './io.js';
+import { RedeemctlError } from '../engine/errors.js';
+
+/** Exit code for an unexpected failure (a bug or an unclassified server error), distinct from 0-3. */
+export const EXIT_UNEXPECTED = 4;
+
+/** Runs one command line; resolves to its exit code. Never calls process.exit. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const state: ProgramState = { exitCode: 0 };
+  const program = createProgram(io, state);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return state.exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function reportError(error: unknown, io: CliIO): number {
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" to commander; usage mistakes are exit 2 (product.md).
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    return 2;
+  }
+  if (error instanceof RedeemctlError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    if (io.env.DEBUG && error.cause) io.stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);
+    return error.exitCode;
+  }
+  const err = error as Error;
+  io.stderr.write(`unexpected error: ${err?.message ?? String(error)}\n`);
+  io.stderr.write(io.env.DEBUG ? `${err?.stack}\n` : 'set DEBUG=1 for the stack trace\n');
+  return EXIT_UNEXPECTED;
+}
+
+export async function main(): Promise<void> {
+  const code = await run(process.argv.slice(2), processIO());
+  process.exitCode = code;
+}

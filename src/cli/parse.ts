@@ -1,0 +1,36 @@
+import { UsageError } from '../engine/errors.js';
+import type { Mode } from '../engine/types.js';
+
+// Flag parsers: each names the flag and the bad value, and changes nothing.
+
+export function parseWholeNumber(flag: string, raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw.trim())) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${raw}`);
+  }
+  return value;
+}
+
+export function parseMode(raw: string | undefined, allowed: readonly Mode[] = ['calc', 'direct', 'force']): Mode {
+  const mode = (raw ?? 'calc') as Mode;
+  if (!allowed.includes(mode)) throw new UsageError(`--mode must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  return mode;
+}
+
+/** Exactly one of several selector flags, e.g. --redemption | --code | --event. */
+export function exactlyOne<K extends string>(options: { [key in K]?: string | undefined }, flags: Record<K, string>): [K, string] {
+  const given = (Object.keys(flags) as K[]).filter((key) => options[key] !== undefined);
+  if (given.length !== 1) {
+    const names = Object.values(flags).join(', ');
+    throw new UsageError(given.length === 0 ? `Name what to act on: one of ${names}` : `Give only one of ${names}`);
+  }
+  return [given[0]!, options[given[0]!]!];
+}
+
+export function requireText(flag: string, value: string | undefined, why: string): string {
+  if (value === undefined || value.trim() === '') throw new UsageError(`${flag} is required ${why}`);
+  return value;
+}

@@ -1,0 +1,77 @@
+import { Command, CommanderError, Option } from 'commander';
+import { CommandContext, type GlobalOptions } from './context.js';
+import type { CliIO } from './io.js';
+import { registerDbCommands } from '../commands/db.js';
+import { registerRedeemCommands } from '../commands/redeem.js';
+import { registerCancelCommands } from '../commands/cancel.js';
+import { registerDemoCommand } from '../commands/demo.js';
+
+/** What an action reports back: 0 done, 1 refused or partly failed (docs/product.md). */
+export type ActionResult = number | void;
+export type Action<O> = (ctx: CommandContext, options: O, command: Command) => Promise<ActionResult>;
+
+export interface ProgramState {
+  exitCode: number;
+}
+
+export interface ProgramBuilder {
+  io: CliIO;
+  /** Wraps an action: builds its context from the merged options, records its exit code, closes. */
+  action<O>(fn: Action<O>): (...args: unknown[]) => Promise<void>;
+}
+
+/**
+ * A fresh program per call (tests build many). Command modules register flags eagerly but import
+ * their implementation inside the action, so `--help` loads neither pg, PGlite, Kafka nor Ink.
+ */
+export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }): Command {
+  const program = new Command('redeemctl')
+    .description('Loyalty reward redemption: engine, worker, API and operator tools')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError('(run with --help for usage)')
+    // Settings resolve flag, then environment (read from io.env, so tests stay hermetic), then default.
+    .addOption(new Option('--database-url <url>', 'PostgreSQL server (env: DATABASE_URL; default: the embedded database)'))
+    .addOption(new Option('--data-dir <dir>', 'folder of the embedded database (env: REDEEMCTL_DATA_DIR; default: .redeemctl)'))
+    .addOption(
+      new Option('--merchant <id-or-name>', 'merchant to act for (env: REDEEMCTL_MERCHANT; default: the only one in the database)'),
+    );
+
+  const builder: ProgramBuilder = {
+    io,
+    action<O>(fn: Action<O>) {
+      return async (...args: unknown[]) => {
+        const command = args[args.length - 1] as Command;
+        const all = command.optsWithGlobals() as O & GlobalOptions;
+        const ctx = new CommandContext(io, {
+          databaseUrl: readEnvOrFlag(all.databaseUrl, io.env.DATABASE_URL),
+          dataDir: all.dataDir ?? io.env.REDEEMCTL_DATA_DIR ?? '.redeemctl',
+          merchant: readEnvOrFlag(all.merchant, io.env.REDEEMCTL_MERCHANT),
+        });
+        try {
+          const code = await fn(ctx, all, command);
+          state.exitCode = typeof code === 'number' ? code : 0;
+        } finally {
+          await ctx.close();
+        }
+      };
+    },
+  };
+
+  registerDemoCommand(program, builder);
+  registerDbCommands(program, builder);
+  registerRedeemCommands(program, builder);
+  registerCancelCommands(program, builder);
+  return program;
+}
+
+function readEnvOrFlag(flag: string | undefined, env: string | undefined): string | undefined {
+  const value = flag ?? env;
+  return value === '' ? undefined : value;
+}
+
+export { CommanderError };

@@ -1,0 +1,100 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Schema } from './schema.js';
+
+/** One dedicated connection: migrations, bulk loads and anything needing session state. */
+export interface RawConnection {
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  /** Several statements at once, no parameters (migration files). */
+  exec(text: string): Promise<void>;
+}
+
+export type Backend = 'postgres' | 'pglite';
+
+export interface Database {
+  readonly backend: Backend;
+  /** Where it lives, without credentials: a host/database or a data folder. */
+  readonly location: string;
+  readonly db: Kysely<Schema>;
+  withConnection<T>(fn: (conn: RawConnection) => Promise<T>): Promise<T>;
+  /** Subscribe to NOTIFY on a channel; resolves once listening. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** A postgres:// URL; without one the embedded PGlite in dataDir is used. */
+  url?: string | undefined;
+  dataDir?: string | undefined;
+  poolSize?: number | undefined;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  if (options.url) return openPostgres(options.url, options.poolSize ?? 10);
+  const { openPGlite } = await import('./pglite.js');
+  return openPGlite(options.dataDir ?? '.redeemctl');
+}
+
+/** The URL with its password hidden, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable database URL)';
+  }
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pg = (await import('pg')).default;
+  // bigint and numeric as numbers: points and counts stay far below 2^53.
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  pg.types.setTypeParser(1700, (v: string) => Number(v));
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'redeemctl' });
+  // An idle client losing its server (restart, failover) must not crash the process; the next
+  // query reports it and the retry policy decides.
+  pool.on('error', () => {});
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const listeners = new Set<import('pg').Client>();
+
+  return {
+    backend: 'postgres',
+    location: redactUrl(url),
+    db,
+    async withConnection(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          query: async (text, params) => client.query(text, params) as never,
+          exec: async (text) => {
+            await client.query(text);
+          },
+        });
+      } finally {
+        client.release();
+      }
+    },
+    async listen(channel, onPayload) {
+      const client = new pg.Client({ connectionString: url, application_name: 'redeemctl-listen' });
+      client.on('error', () => {});
+      await client.connect();
+      listeners.add(client);
+      client.on('notification', (msg) => {
+        if (msg.channel === channel && msg.payload !== undefined) onPayload(msg.payload);
+      });
+      await client.query(`listen ${quoteIdent(channel)}`);
+      return async () => {
+        listeners.delete(client);
+        await client.end().catch(() => {});
+      };
+    },
+    async close() {
+      await Promise.all([...listeners].map((c) => c.end().catch(() => {})));
+      await db.destroy();
+    },
+  };
+}
+
+export function quoteIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}

@@ -1,0 +1,73 @@
+// One error hierarchy for the whole tool. Callers decide on the class and on `code`, never on
+// message text. Exit codes follow docs/product.md: 2 bad usage or input, 3 a dependency down.
+
+export class RedeemctlError extends Error {
+  readonly exitCode: number = 1;
+  readonly retriable: boolean = false;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad usage or bad input: a flag, a file, a line. Changes nothing; exit 2. */
+export class UsageError extends RedeemctlError {
+  override readonly exitCode = 2;
+}
+
+/** A dependency (database, Kafka) cannot be reached. Exit 3; worth retrying later. */
+export class DependencyError extends RedeemctlError {
+  override readonly exitCode = 3;
+  override readonly retriable = true;
+}
+
+/** SQLSTATEs raised by sql/ for programming misuse (see sql/0002_rules.sql). */
+const MISUSE_STATES = new Set(['RD001', 'RD002']);
+
+/**
+ * Retried with back-off: serialization failure, deadlock, the server shutting down or not yet
+ * accepting, connection exceptions (class 08), too many connections, and RD409 (a request lost
+ * the race for the last units of a shared counter; the retry sees the refusal).
+ */
+const TRANSIENT_STATES = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '53300', 'RD409']);
+
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * node-postgres reports a dropped connection as a plain Error with no code ("Connection
+ * terminated unexpectedly"): recognised by being exactly an Error without a code, which none of
+ * our own errors and no programming error (TypeError, RangeError…) is.
+ */
+function isBareConnectionError(error: unknown): boolean {
+  return error instanceof Error && error.constructor === Error && codeOf(error) === undefined;
+}
+
+export function isTransientError(error: unknown): boolean {
+  if (error instanceof RedeemctlError) return error.retriable;
+  const code = codeOf(error);
+  if (code !== undefined) {
+    return TRANSIENT_STATES.has(code) || code.startsWith('08') || CONNECTION_ERRNOS.has(code);
+  }
+  return isBareConnectionError(error);
+}
+
+/** Turns what the database threw into the error a user should see. */
+export function explainDatabaseError(error: unknown, location?: string): unknown {
+  if (error instanceof RedeemctlError) return error;
+  const code = codeOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (code && MISUSE_STATES.has(code)) return new UsageError(message, { cause: error });
+  if (code === '3D000' || code?.startsWith('28') || (code && CONNECTION_ERRNOS.has(code)) || code === '57P03') {
+    return new DependencyError(
+      `Cannot reach the database${location ? ` at ${location}` : ''}: ${message}. Check DATABASE_URL (or --database-url) and that PostgreSQL is running.`,
+      { cause: error },
+    );
+  }
+  return error;
+}
