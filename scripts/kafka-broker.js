@@ -67,6 +67,7 @@ export function ensureKafkaJars({ libDir = KAFKA_LIB_DIR, quiet = true } = {}) {
   const args = [
     ...(quiet ? ['-q'] : []),
     '-B',
+    '-Dstyle.color=never',
     '-f',
     KAFKA_POM,
     'dependency:copy-dependencies',

@@ -91,6 +91,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     async close() {
       await Promise.all([...listeners].map((c) => c.end().catch(() => {})));
       await db.destroy();
+      // Kysely ends the pool only if it ever used it; withConnection may have been the only user.
+      if (!pool.ending) await pool.end();
     },
   };
 }
