@@ -107,15 +107,15 @@ begin
   return v_used;
 end $$;
 
--- The first limit of this reward that `requested` more units would break, with the numbers behind
--- it, or null.
-create function rd_limit_breach(r reward_master, p_user_id uuid, requested bigint, tz text) returns jsonb
+-- The first of these limits that `requested` more units would break, with the numbers behind it,
+-- or null.
+create function rd_limit_breach(limits transaction_limits[], p_user_id uuid, requested bigint, tz text) returns jsonb
 language plpgsql stable as $$
 declare
   l transaction_limits;
   v_used bigint;
 begin
-  for l in select * from transaction_limits where reward_id = r.id and active order by scope, time_unit loop
+  foreach l in array limits loop
     v_used := rd_limit_used(l, p_user_id, tz);
     if v_used + requested > l.max_count then
       return jsonb_build_object('limit', l.max_count, 'unit', l.time_unit, 'scope', l.scope,

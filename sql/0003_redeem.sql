@@ -3,17 +3,22 @@
 --
 -- Lock order, the same in every function that writes: promo codes (SKIP LOCKED, never waits),
 -- the member's wallet row, then the shared counters (stock, merchant-wide limit usage) last, just
--- before the writes, so a hot counter is held for as short a time as possible.
+-- before the writes, so a hot counter is held for as short a time as possible. The event id's
+-- advisory lock comes before all of them.
 
 create function rd_notify_ledger(req redemption_requests, n_rows int, ok boolean) returns void
-language sql volatile as $$
-  select pg_notify('redeemctl_ledger', json_build_object(
-    'event_id', req.event_id, 'merchant_id', req.merchant_id, 'user_id', req.user_id,
-    'reward_id', req.reward_id, 'success', ok, 'rows', n_rows, 'kind', 'redemption')::text)
-$$;
+language plpgsql volatile as $$
+begin
+  -- Only while someone listens: see ledger_listeners in 0001_schema.sql for why.
+  if exists (select 1 from ledger_listeners where expires_at > now()) then
+    perform pg_notify('redeemctl_ledger', json_build_object(
+      'event_id', req.event_id, 'merchant_id', req.merchant_id, 'user_id', req.user_id,
+      'reward_id', req.reward_id, 'success', ok, 'rows', n_rows, 'kind', 'redemption')::text);
+  end if;
+end $$;
 
--- A business refusal: one failure row, the stored result (so a redelivery returns the same
--- failure), a notification. Nothing else has been written when this runs.
+-- A business refusal: one failure row, the request record with its result (so a redelivery
+-- returns the same failure), a notification. Nothing else has been written when this runs.
 create function rd_refuse(req redemption_requests, p_error_code text, p_message text,
                           p_details jsonb default '{}'::jsonb) returns jsonb
 language plpgsql volatile as $$
@@ -32,10 +37,11 @@ begin
   values (rd_redemption_code(), req.merchant_id, req.user_id, req.reward_id, req.event_id,
       coalesce(req.quantity, 0), 0, false, p_error_code, p_message, req.mode, req.source_type,
       req.source_id, req.actor, req.reason);
-  update redemption_requests
-     set status = 'failed', error_code = p_error_code, result = v_result,
-         processing_ms = extract(epoch from clock_timestamp() - created_at) * 1000
-   where event_id = req.event_id;
+  req.status := 'failed';
+  req.error_code := p_error_code;
+  req.result := v_result;
+  req.processing_ms := extract(epoch from clock_timestamp() - req.created_at) * 1000;
+  insert into redemption_requests select req.*;
   perform rd_notify_ledger(req, 1, false);
   return v_result;
 end $$;
@@ -75,6 +81,7 @@ declare
   v_rows      jsonb;
   v_result    jsonb;
   v_limit     transaction_limits;
+  v_limits    transaction_limits[];
   v_start     timestamptz;
 begin
   if p_merchant_id is null then
@@ -87,17 +94,16 @@ begin
     raise exception 'mode % needs an actor and a reason', p_mode using errcode = 'RD002';
   end if;
 
-  -- 1. Idempotency. Inserting the request record first makes a concurrent duplicate wait here for
-  -- the first to commit, then read its stored result: exactly once, without a table lock.
-  insert into redemption_requests (event_id, merchant_id, user_id, reward_id, quantity, mode,
-      source_type, source_id, actor, reason, replay_of, event_timestamp)
-  values (coalesce(p_event_id, gen_random_uuid()::text), p_merchant_id, p_user_id, p_reward_id,
-      p_quantity, p_mode, coalesce(p_source_type, 'api'), p_source_id, p_actor, p_reason,
-      p_replay_of, p_event_timestamp)
-  on conflict (event_id) do nothing
-  returning * into v_req;
-  if v_req.event_id is null then
-    select * into v_prior from redemption_requests where event_id = p_event_id for update;
+  -- 1. Idempotency. A transaction-scoped advisory lock on the event id makes a concurrent
+  -- duplicate wait until the first commits, then find its record: exactly once, and the record is
+  -- written once, at the end, with its result.
+  -- row() follows the column order of redemption_requests (0001_schema.sql): change them together.
+  v_req := row(coalesce(p_event_id, gen_random_uuid()::text), p_merchant_id, p_user_id, p_reward_id,
+      p_quantity, p_mode, coalesce(p_source_type, 'api'), p_source_id, p_actor, p_reason, p_replay_of,
+      'processing', null, null, p_event_timestamp, clock_timestamp(), null, 0, null)::redemption_requests;
+  perform pg_advisory_xact_lock(hashtextextended(v_req.event_id, 7206));
+  select * into v_prior from redemption_requests where event_id = v_req.event_id;
+  if found then
     if v_prior.merchant_id is distinct from p_merchant_id or v_prior.user_id is distinct from p_user_id
        or v_prior.reward_id is distinct from p_reward_id or v_prior.quantity is distinct from p_quantity
        or v_prior.mode is distinct from p_mode then
@@ -108,7 +114,7 @@ begin
     end if;
     -- Monitoring only (the replay share of `metrics`); the business state is untouched.
     update redemption_requests set redelivery_count = redelivery_count + 1, last_redelivered_at = now()
-    where event_id = p_event_id;
+    where event_id = v_prior.event_id;
     return v_prior.result || jsonb_build_object('idempotent', true);
   end if;
 
@@ -144,6 +150,13 @@ begin
     end if;
   end if;
 
+  -- Limits, read once; most rewards have none, and then the merchant's time zone is not needed.
+  select array_agg(l order by l.scope, l.time_unit) into v_limits
+  from transaction_limits l where l.reward_id = v_reward.id and l.active;
+  if v_limits is not null then
+    select time_zone into v_tz from merchants where id = p_merchant_id;
+  end if;
+
   -- 4. Rules: calc only.
   if p_mode = 'calc' then
     v_dimension := rd_ineligible_dimension(v_reward, v_user);
@@ -156,8 +169,7 @@ begin
       return rd_refuse(v_req, 'OUTSIDE_REDEMPTION_WINDOW', 'Outside the redemption window',
         jsonb_build_object('window_start', v_reward.redeem_window_start, 'window_end', v_reward.redeem_window_end));
     end if;
-    select time_zone into v_tz from merchants where id = p_merchant_id;
-    v_breach := rd_limit_breach(v_reward, p_user_id, p_quantity, v_tz);
+    v_breach := case when v_limits is not null then rd_limit_breach(v_limits, p_user_id, p_quantity, v_tz) end;
     if v_breach is not null then
       return rd_refuse(v_req, 'LIMIT_EXCEEDED',
         format('Limit exceeded: %s per %s (%s scope), used %s, remaining %s, requested %s',
@@ -191,7 +203,6 @@ begin
       if v_available >= p_quantity then
         -- Enough codes exist but concurrent requests hold them: retryable, so nothing is recorded
         -- and a retry with the same event id runs afresh.
-        delete from redemption_requests where event_id = v_req.event_id;
         return jsonb_build_object('success', false, 'error_code', 'CONCURRENT_CONFLICT', 'retryable', true,
           'message', format('Only %s of %s code(s) could be reserved; others are being redeemed right now, retry', v_held, p_quantity),
           'event_id', v_req.event_id, 'idempotent', false, 'redemptions', '[]'::jsonb,
@@ -233,10 +244,8 @@ begin
         jsonb_build_object('available', greatest(v_reward.stock_total - v_issued, 0), 'requested', p_quantity));
     end if;
   end if;
-  for v_limit in select * from transaction_limits where reward_id = v_reward.id and active and scope = 'total' loop
-    if v_tz is null then
-      select time_zone into v_tz from merchants where id = p_merchant_id;
-    end if;
+  foreach v_limit in array coalesce(v_limits, '{}') loop
+    continue when v_limit.scope <> 'total';
     v_start := rd_window_start(v_limit.time_unit, v_tz);
     insert into limit_usage as u (limit_id, window_start, used) values (v_limit.id, v_start, p_quantity)
     on conflict (limit_id, window_start) do update set used = u.used + excluded.used
@@ -307,10 +316,10 @@ begin
     'total_quantity', p_quantity, 'total_points_deducted', v_total,
     'new_balance', coalesce(v_balance, 0), 'points_per_unit', v_unit, 'mode', p_mode,
     'pattern', case when v_reward.assign_promocode then 'B' else 'A' end);
-  update redemption_requests
-     set status = 'succeeded', result = v_result,
-         processing_ms = extract(epoch from clock_timestamp() - created_at) * 1000
-   where event_id = v_req.event_id;
+  v_req.status := 'succeeded';
+  v_req.result := v_result;
+  v_req.processing_ms := extract(epoch from clock_timestamp() - v_req.created_at) * 1000;
+  insert into redemption_requests select v_req.*;
   if p_mode <> 'calc' then
     insert into audit_log (merchant_id, actor, action, target_type, target_id, reason, details)
     values (p_merchant_id, p_actor, 'redeem_' || p_mode, 'redemption_request', v_req.event_id, p_reason,
