@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts', 'tests/**/*.test.tsx'],
-    globalSetup: ['tests/support/pgGlobalSetup.ts'],
+    globalSetup: ['tests/support/kafkaGlobalSetup.ts', 'tests/support/pgGlobalSetup.ts'],
     pool: 'forks',
     maxWorkers: 3,
     testTimeout: 60_000,

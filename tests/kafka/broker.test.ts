@@ -6,7 +6,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 
-const brokers = inject('kafkaBrokers');
+// the global setup provides it; KAFKA_BROKERS covers a run without that setup
+const brokers: string = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS ?? '';
+if (!brokers) {
+  throw new Error(
+    "no Kafka broker: add 'tests/support/kafkaGlobalSetup.ts' to globalSetup in vitest.config.ts, or set KAFKA_BROKERS",
+  );
+}
 const suffix = randomUUID().slice(0, 8);
 const topic = `test-broker-${suffix}`;
 const groupId = `test-broker-group-${suffix}`;

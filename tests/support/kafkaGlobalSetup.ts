@@ -26,7 +26,7 @@ interface BrokerHandle {
 }
 
 interface KafkaBrokerModule {
-  startBroker(opts?: { dir?: string; timeoutMs?: number; heap?: string }): Promise<BrokerHandle>;
+  startBroker(opts?: { dir?: string; timeoutMs?: number; heap?: string; killOnExit?: boolean }): Promise<BrokerHandle>;
 }
 
 // scripts/ is plain JavaScript without type declarations; a computed specifier keeps tsc from
@@ -41,22 +41,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
 
   const { startBroker } = (await import(brokerModuleUrl)) as KafkaBrokerModule;
-  const handle = await startBroker();
+  // killOnExit: if vitest exits without running the teardown (Ctrl-C, a crash in another global
+  // setup, process.exit in a test runner hook), the JVM and its temp folder go with it
+  const handle = await startBroker({ killOnExit: true });
   process.env.KAFKA_BROKERS = handle.brokers;
   project.provide('kafkaBrokers', handle.brokers);
 
-  // if vitest exits without running teardown, do not leave a JVM behind
-  const killOnExit = (): void => {
-    try {
-      process.kill(handle.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  };
-  process.once('exit', killOnExit);
-
   return async () => {
-    process.off('exit', killOnExit);
     delete process.env.KAFKA_BROKERS;
     await handle.stop();
   };
