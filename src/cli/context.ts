@@ -56,10 +56,15 @@ export class CommandContext {
   private async openRaw(): Promise<Database> {
     const { openDatabase } = await import('../db/database.js');
     const { explainDatabaseError } = await import('../engine/errors.js');
+    let database: Database | undefined;
     try {
-      return await openDatabase({ url: this.options.databaseUrl, dataDir: this.options.dataDir });
+      database = await openDatabase({ url: this.options.databaseUrl, dataDir: this.options.dataDir });
+      // The server pool connects lazily: reach it now, so "cannot connect" is reported as such.
+      await database.withConnection((conn) => conn.query('select 1'));
+      return database;
     } catch (error) {
-      throw explainDatabaseError(error, this.options.databaseUrl ? 'DATABASE_URL' : this.options.dataDir);
+      await database?.close().catch(() => {});
+      throw explainDatabaseError(error, database?.location ?? (this.options.databaseUrl ? 'DATABASE_URL' : this.options.dataDir));
     }
   }
 

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { run } from '../../src/cli/main.js';
+import type { CliIO } from '../../src/cli/io.js';
+
+// Running redeemctl from tests: in process through run(argv, io) with buffers, or as the built
+// binary in a child process.
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface InProcessOptions {
+  env: Record<string, string | undefined>;
+  /** Pretend stdout is a terminal (colour decisions); stdin is never one unless stdinTTY. */
+  stdoutTTY?: boolean;
+  stdinTTY?: boolean;
+}
+
+/** One command line in this process; stdin is an empty, non-TTY stream unless told otherwise. */
+export async function runInProcess(argv: string[], options: InProcessOptions): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const stdin = Object.assign(Readable.from([]), { isTTY: options.stdinTTY ?? false });
+  const io: CliIO = {
+    stdout: { write: (chunk: string) => (stdout += chunk), isTTY: options.stdoutTTY ?? false, columns: 120 },
+    stderr: { write: (chunk: string) => (stderr += chunk), isTTY: false },
+    stdin,
+    env: options.env,
+  };
+  const code = await run(argv, io);
+  return { code, stdout, stderr };
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/redeemctl.js', import.meta.url));
+
+/** `node bin/redeemctl.js …` with exactly this environment (plus PATH and HOME). */
+export function runBinary(argv: string[], env: Record<string, string>, cwd: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...argv], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Runs `npm run build` so dist/ (what bin/ imports) matches src/. */
+export function buildDist(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build failed (${code}):\n${output}`))));
+  });
+}
+
+/** ESC, the start of every ANSI colour sequence. */
+export const ANSI = /\u001b\[/;
