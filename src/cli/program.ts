@@ -5,6 +5,9 @@ import { registerDbCommands } from '../commands/db.js';
 import { registerRedeemCommands } from '../commands/redeem.js';
 import { registerCancelCommands } from '../commands/cancel.js';
 import { registerDemoCommand } from '../commands/demo.js';
+import { registerWorkerCommand } from '../commands/worker.js';
+import { registerServeCommands } from '../commands/serve.js';
+import { registerEventCommands } from '../commands/events.js';
 
 /** What an action reports back: 0 done, 1 refused or partly failed (docs/product.md). */
 export type ActionResult = number | void;
@@ -66,6 +69,9 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerDbCommands(program, builder);
   registerRedeemCommands(program, builder);
   registerCancelCommands(program, builder);
+  registerEventCommands(program, builder);
+  registerWorkerCommand(program, builder);
+  registerServeCommands(program, builder);
   return program;
 }
 

@@ -1,0 +1,31 @@
+import { DependencyError } from '../engine/errors.js';
+
+export const DEFAULT_TOPIC = 'reward_redemptions';
+export const DEFAULT_GROUP = 'crm-reward-consumer';
+
+export interface KafkaSettings {
+  brokers: string[];
+  topic: string;
+  /** Unreadable messages go here, with the reason and their origin in headers. */
+  dlqTopic: string;
+}
+
+/**
+ * Flag, then environment (KAFKA_BROKERS, KAFKA_TOPIC), then default. A command that needs Kafka
+ * and has none configured stops at once (exit 3) naming the setting.
+ */
+export function kafkaSettings(
+  flags: { brokers?: string | undefined; topic?: string | undefined },
+  env: Record<string, string | undefined>,
+): KafkaSettings {
+  const raw = flags.brokers ?? env.KAFKA_BROKERS ?? '';
+  const brokers = raw
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (brokers.length === 0) {
+    throw new DependencyError('Kafka is not configured: set KAFKA_BROKERS (host:port[,host:port]) or pass --brokers');
+  }
+  const topic = flags.topic ?? env.KAFKA_TOPIC ?? DEFAULT_TOPIC;
+  return { brokers, topic, dlqTopic: `${topic}.dlq` };
+}
