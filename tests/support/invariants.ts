@@ -72,6 +72,18 @@ const CHECKS: Array<{ name: string; query: ReturnType<typeof sql> }> = [
         or (r.status = 'failed' and count(l.id) filter (where not l.success) = 1 and count(l.id) filter (where l.success) = 0))`,
   },
   {
+    name: '3c. pool counts (after folding their deltas) equal the codes by status',
+    query: sql`
+      select coalesce(c.reward_id, p.reward_id)::text as subject, p.total, c.total as actual_total,
+             p.available, c.available as actual_available, p.redeemed, c.redeemed as actual_redeemed
+      from (select reward_id, count(*) as total, count(*) filter (where status = 'available') as available,
+                   count(*) filter (where status = 'redeemed') as redeemed, count(*) filter (where status = 'voided') as voided
+            from reward_promo_code group by reward_id) c
+      full join pool_counts p on p.reward_id = c.reward_id
+      where (p.total, p.available, p.redeemed, p.voided) is distinct from (c.total, c.available, c.redeemed, c.voided)
+        and not (c.reward_id is null and p.total = 0)`,
+  },
+  {
     name: '5a. no balance below zero',
     query: sql`select user_id::text as subject, points_balance from user_wallet where points_balance < 0`,
   },
@@ -100,6 +112,7 @@ export interface Violation {
 
 export async function findViolations(db: Kysely<Schema>): Promise<Violation[]> {
   const violations: Violation[] = [];
+  await sql`select pool_counts_rollup()`.execute(db);
   for (const check of CHECKS) {
     const { rows } = await check.query.execute(db);
     if (rows.length > 0) violations.push({ invariant: check.name, rows: rows.slice(0, 5) });
