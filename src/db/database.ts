@@ -6,6 +6,12 @@ export interface RawConnection {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
   /** Several statements at once, no parameters (migration files). */
   exec(text: string): Promise<void>;
+  /**
+   * `COPY … FROM STDIN` in text format (rows end at unescaped newlines), fed from `source` as it
+   * is read; resolves to the rows copied. Bulk loads (codes import) stream through this. Both
+   * backends have it; optional only so hand-made connections in tests need not.
+   */
+  copyFrom?(text: string, source: AsyncIterable<string>): Promise<number>;
 }
 
 export type Backend = 'postgres' | 'pglite';
@@ -50,10 +56,11 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   // bigint and numeric as numbers: points and counts stay far below 2^53.
   pg.types.setTypeParser(20, (v: string) => Number(v));
   pg.types.setTypeParser(1700, (v: string) => Number(v));
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'redeemctl' });
-  // An idle client losing its server (restart, failover) must not crash the process; the next
-  // query reports it and the retry policy decides.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'redeemctl', connectionTimeoutMillis: 10_000 });
+  // A client losing its server (restart, failover), idle or mid-query, must not crash the process
+  // with an unhandled 'error' event; the query in flight rejects and the retry policy decides.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const listeners = new Set<import('pg').Client>();
 
@@ -68,6 +75,14 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
           query: async (text, params) => client.query(text, params) as never,
           exec: async (text) => {
             await client.query(text);
+          },
+          copyFrom: async (text, source) => {
+            const { from } = await import('pg-copy-streams');
+            const { Readable } = await import('node:stream');
+            const { pipeline } = await import('node:stream/promises');
+            const copy = client.query(from(text));
+            await pipeline(Readable.from(source), copy);
+            return copy.rowCount;
           },
         });
       } finally {

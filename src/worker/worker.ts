@@ -1,0 +1,136 @@
+import type { Registry } from 'prom-client';
+import type { Database } from '../db/database.js';
+import { DependencyError } from '../engine/errors.js';
+import type { RetryPolicy } from '../engine/retry.js';
+import { createKafka } from '../kafka/client.js';
+import { DEFAULT_GROUP, type KafkaSettings } from '../kafka/settings.js';
+import type { Logger } from '../log/logger.js';
+import { ConsumerLag } from './consumerLag.js';
+import { DeadLetterPublisher } from './deadLetterPublisher.js';
+import type { Processed } from './messageScope.js';
+import { createBatchHandler } from './processBatch.js';
+import { errorText, WorkerLog } from './workerLog.js';
+import { createWorkerMetrics } from './workerMetrics.js';
+
+export type { Processed } from './messageScope.js';
+
+export interface WorkerOptions {
+  database: Database;
+  kafka: KafkaSettings;
+  /** Consumer group (default crm-reward-consumer). */
+  group?: string;
+  /** Partitions processed at once (kafkajs partitionsConsumedConcurrently); default 3. */
+  concurrency?: number;
+  logger: Logger;
+  registry: Registry;
+  /** Called after each message's offset was resolved (tests). */
+  onProcessed?: (processed: Processed) => void;
+  /** How soon the group notices a dead worker (default 10 s; the broker's minimum is 6 s by default). */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Resolved offsets are committed at least this often, and every 100 messages (default 1 s). */
+  commitIntervalMs?: number;
+  /** Tries before a message that keeps raising a non-transient error is dead-lettered (default 5). */
+  maxFailures?: number;
+  retryPolicy?: RetryPolicy;
+  clientId?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export interface WorkerHandle {
+  readonly group: string;
+  /** Graceful: no new batches, in-flight messages finish, offsets committed, group left. */
+  stop(): Promise<void>;
+  /** Resolves once stopped; rejects if the consumer crashed and kafkajs gave up restarting it. */
+  readonly done: Promise<void>;
+  /** The partitions this worker holds since its last (re)join, by topic. */
+  assignment(): Record<string, number[]>;
+}
+
+/**
+ * Starts consuming: resolves once the consumer joined its group. A new group starts from the
+ * earliest offset, so events published before the first worker ever ran are not lost.
+ */
+export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+  const group = options.group ?? DEFAULT_GROUP;
+  const concurrency = options.concurrency ?? 3;
+  const log = new WorkerLog(options.logger);
+  const metrics = createWorkerMetrics(options.registry);
+  const lag = new ConsumerLag(metrics.lag);
+  const abort = new AbortController();
+
+  const kafka = await createKafka(options.kafka, options.clientId ?? `redeemctl-worker`, options.env);
+  const consumer = kafka.consumer({
+    groupId: group,
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+    // Bounds how long stop() waits for an idle long-poll fetch.
+    maxWaitTimeInMs: 1_000,
+  });
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+
+  let settle!: { resolve: () => void; reject: (error: unknown) => void };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => {}); // a caller that never awaits it must not see an unhandled rejection
+
+  let assignment: Record<string, number[]> = {};
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    assignment = event.payload.memberAssignment;
+    lag.retain(assignment);
+    log.assigned(group, assignment);
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    log.consumerCrashed(event.payload.error, event.payload.restart);
+    if (event.payload.restart) return;
+    metrics.up.set(0);
+    lag.clear();
+    void producer.disconnect().catch(() => {});
+    settle.reject(new DependencyError(`The Kafka consumer stopped: ${errorText(event.payload.error)}`, { cause: event.payload.error }));
+  });
+
+  try {
+    await Promise.all([consumer.connect(), producer.connect()]);
+    await consumer.subscribe({ topic: options.kafka.topic, fromBeginning: true });
+    const deps = {
+      db: options.database.db,
+      dlq: new DeadLetterPublisher(producer, options.kafka.dlqTopic),
+      log,
+      metrics,
+      signal: abort.signal,
+      maxFailures: options.maxFailures ?? 5,
+      policy: options.retryPolicy,
+    };
+    await consumer.run({
+      partitionsConsumedConcurrently: concurrency,
+      eachBatchAutoResolve: false,
+      autoCommitInterval: options.commitIntervalMs ?? 1_000,
+      autoCommitThreshold: 100,
+      eachBatch: createBatchHandler(deps, lag, options.onProcessed),
+    });
+  } catch (error) {
+    abort.abort();
+    await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
+    throw new DependencyError(`Cannot start consuming from Kafka at ${options.kafka.brokers.join(',')}: ${errorText(error)}`, { cause: error });
+  }
+
+  metrics.up.set(1);
+  log.started({ group, topic: options.kafka.topic, concurrency, brokers: options.kafka.brokers, database: options.database.location });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      abort.abort();
+      try {
+        // kafkajs: waits for the batches in flight, commits the resolved offsets, leaves the group.
+        await consumer.disconnect();
+        await producer.disconnect();
+      } finally {
+        metrics.up.set(0);
+        lag.clear();
+      }
+      log.stopped(group);
+      settle.resolve();
+    })());
+
+  return { group, stop, done, assignment: () => assignment };
+}

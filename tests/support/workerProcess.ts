@@ -1,0 +1,81 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { BIN, buildDist, REPO_ROOT } from './cliHarness.js';
+import { pollUntil } from './workerHarness.js';
+
+/** `npm run build` unless every src/ file is older than its dist/ output (bin/ runs dist/). */
+export async function ensureDistBuilt(): Promise<{ built: boolean; ms: number }> {
+  const started = Date.now();
+  if (distIsFresh()) return { built: false, ms: 0 };
+  await buildDist();
+  return { built: true, ms: Date.now() - started };
+}
+
+function distIsFresh(): boolean {
+  const src = join(REPO_ROOT, 'src');
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  for (const file of walk(src).filter((f) => /\.tsx?$/.test(f) && !f.endsWith('.d.ts'))) {
+    const out = join(REPO_ROOT, 'dist', relative(src, file).replace(/\.tsx?$/, '.js'));
+    try {
+      if (statSync(out).mtimeMs < statSync(file).mtimeMs) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** A `redeemctl worker` child process, its output collected. */
+export class WorkerProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly startedAt = Date.now();
+
+  private constructor(readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  static spawn(args: string[], env: Record<string, string>): WorkerProcess {
+    const child = spawn(process.execPath, [BIN, 'worker', ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? REPO_ROOT, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    return new WorkerProcess(child);
+  }
+
+  lines(): string[] {
+    return this.stdout.split('\n').filter(Boolean);
+  }
+
+  /** Waits for a stdout line matching `pattern`; fails early, with the output, if the process exits. */
+  async waitForLine(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    return pollUntil(
+      () => {
+        const line = this.lines().find((l) => pattern.test(l));
+        if (!line && exited) throw new Error(`worker exited before printing ${pattern}:\n${this.stdout}\n${this.stderr}`);
+        return line;
+      },
+      { timeoutMs, what: `${pattern} from the worker` },
+    );
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Best effort, for afterAll: SIGKILL if still running. */
+  async dispose(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
