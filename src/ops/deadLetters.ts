@@ -1,0 +1,110 @@
+import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { parseRedemptionEvent } from '../events/redemptionEvent.js';
+import { readDeadLetter, redriveHeaders } from '../kafka/deadLetter.js';
+import type { KafkaSettings } from '../kafka/settings.js';
+import { kafkaRetry, throwawayGroup, topicOffsets } from './kafkaClients.js';
+import { readSnapshot, type PartitionRange, type Snapshot } from './topicReader.js';
+
+// `dlq list` and `dlq redrive`. What has been redriven is the committed offset of one consumer
+// group per DLQ partition: everything below it went back; only messages at or after it are
+// candidates, so a second redrive sends nothing twice.
+
+export const REDRIVE_GROUP = 'redeemctl-dlq-redrive';
+const PREVIEW_CHARS = 120;
+
+export interface DeadLetterView {
+  partition: number;
+  offset: string;
+  key: string | null;
+  reason: string | null;
+  error_code: string | null;
+  origin_topic: string;
+  origin_partition: number | null;
+  origin_offset: string | null;
+  event_id: string | null;
+  failed_at: string | null;
+  /** The start of the value, as text. */
+  preview: string;
+  redriven: boolean;
+  /** Would the worker read it now? (parseRedemptionEvent) */
+  parses: boolean;
+  parse_error?: string;
+}
+
+export function viewOf(settings: KafkaSettings, partition: number, message: KafkaMessage, redrivenBelow: number): DeadLetterView {
+  const info = readDeadLetter(message);
+  const text = message.value?.toString('utf8') ?? '';
+  const parsed = parseRedemptionEvent(message.value);
+  return {
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    reason: info?.reason ?? null,
+    error_code: info?.errorCode ?? null,
+    // A message without the headers came from the topic this DLQ is named after.
+    origin_topic: info?.originTopic ?? settings.topic,
+    origin_partition: info && info.originPartition >= 0 ? info.originPartition : null,
+    origin_offset: info?.originOffset || null,
+    event_id: info?.eventId ?? (parsed.ok ? parsed.event.event_id : (parsed.eventId ?? null)),
+    failed_at: info?.failedAt || null,
+    preview: text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text,
+    redriven: Number(message.offset) < redrivenBelow,
+    parses: parsed.ok,
+    ...(!parsed.ok && { parse_error: parsed.reason }),
+  };
+}
+
+/** The redrive group's committed offset per DLQ partition (-1: nothing redriven yet). */
+export async function redriveMarks(admin: Admin, dlqTopic: string): Promise<Map<number, number>> {
+  const [topic] = await kafkaRetry(() => admin.fetchOffsets({ groupId: REDRIVE_GROUP, topics: [dlqTopic] }));
+  return new Map((topic?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+}
+
+/** Reads the DLQ up to its current end: from the start (list) or from the redrive marks (redrive). */
+export async function readDeadLetters<T>(
+  kafka: Kafka,
+  admin: Admin,
+  settings: KafkaSettings,
+  from: 'start' | 'marks',
+  options: { limit?: number; idleMs?: number },
+  use: (snapshot: Snapshot & { exists: boolean; marks: Map<number, number> }, consumer: Consumer | null) => Promise<T>,
+): Promise<T> {
+  const watermarks = await topicOffsets(admin, settings.dlqTopic);
+  if (!watermarks) return use({ messages: [], complete: true, exists: false, marks: new Map() }, null);
+  const marks = await redriveMarks(admin, settings.dlqTopic);
+  const ranges: PartitionRange[] = watermarks.map(({ partition, low, high }) => ({
+    partition,
+    start: from === 'marks' ? Math.max(low, marks.get(partition) ?? -1) : low,
+    end: high,
+  }));
+  const groupId = from === 'marks' ? REDRIVE_GROUP : throwawayGroup('dlq-list');
+  try {
+    return await readSnapshot(kafka, { topic: settings.dlqTopic, groupId, ranges, ...options }, (snapshot, consumer) =>
+      use({ ...snapshot, exists: true, marks }, consumer),
+    );
+  } finally {
+    if (from === 'start') await admin.deleteGroups([groupId]).catch(() => {});
+  }
+}
+
+/**
+ * Sends each message back to its origin topic, key and value byte for byte, with the original's
+ * headers plus x-redriven-from (redriveHeaders), acknowledged by every in-sync replica; then
+ * commits the redrive group past them. A crash between the two resends on the next redrive:
+ * at least once, which the engine's idempotency on event_id absorbs.
+ */
+export async function redrive(producer: Producer, consumer: Consumer, settings: KafkaSettings, selected: DeadLetterView[], raw: Map<string, KafkaMessage>): Promise<Array<{ partition: number; offset: string }>> {
+  const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }>>();
+  const next = new Map<number, number>();
+  for (const view of selected) {
+    const message = raw.get(`${view.partition}:${view.offset}`)!;
+    const list = byTopic.get(view.origin_topic) ?? [];
+    list.push({ key: message.key ?? null, value: message.value ?? null, headers: redriveHeaders(message) });
+    byTopic.set(view.origin_topic, list);
+    next.set(view.partition, Math.max(next.get(view.partition) ?? 0, Number(view.offset) + 1));
+  }
+  for (const [topic, messages] of byTopic) await producer.send({ topic, acks: -1, messages });
+  const commits = [...next].map(([partition, offset]) => ({ topic: settings.dlqTopic, partition, offset: String(offset) }));
+  if (commits.length > 0) await consumer.commitOffsets(commits);
+  return commits.map(({ partition, offset }) => ({ partition, offset }));
+}
