@@ -4,6 +4,7 @@ import type { CliIO } from './io.js';
 import { registerDbCommands } from '../commands/db.js';
 import { registerRedeemCommands } from '../commands/redeem.js';
 import { registerCancelCommands } from '../commands/cancel.js';
+import { registerBatchCommands } from '../commands/batch.js';
 import { registerDemoCommand } from '../commands/demo.js';
 import { registerWorkerCommand } from '../commands/worker.js';
 import { registerServeCommands } from '../commands/serve.js';
@@ -69,6 +70,7 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerDbCommands(program, builder);
   registerRedeemCommands(program, builder);
   registerCancelCommands(program, builder);
+  registerBatchCommands(program, builder);
   registerEventCommands(program, builder);
   registerWorkerCommand(program, builder);
   registerServeCommands(program, builder);

@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FixtureInput } from '../../src/seed/fixtureSchema.js';
+import { BIN, REPO_ROOT, runBinary } from '../support/cliHarness.js';
+import { createServerDatabase, type TestDatabase } from '../support/databases.js';
+import { findViolations } from '../support/invariants.js';
+import { BatchWorld, reportLines } from '../support/batchWorld.js';
+import { ensureDist } from '../support/batchDist.js';
+
+// docs/quality.md, "Crashes": `batch run` killed with SIGKILL part-way and run again: every row
+// granted exactly once in effect, the report complete. The built binary in a child process.
+
+const ROWS = 3_000;
+const MEMBERS = 300;
+
+let handle: TestDatabase;
+let world: BatchWorld;
+
+function fixture(): FixtureInput {
+  return {
+    merchant: { name: 'Crash Co' },
+    users: Array.from({ length: MEMBERS }, (_, i) => ({ email: `m${i}@crash.test`, tel: `+1555030${String(i).padStart(4, '0')}`, points: 1_000_000 })),
+    rewards: [
+      { reward_code: 'POOL', name: 'Pool reward', assign_promocode: true, fallback_points: 10, codes: { generate: 2_500, prefix: 'C-' } },
+      { reward_code: 'PLAIN', name: 'Plain reward', fallback_points: 5 },
+    ],
+  };
+}
+
+/** Row i: a pool reward every third row (quantity 1 or 2), else the plain one (1..5); every fourth direct. */
+function row(i: number): { member: string; reward: string; quantity: number; mode: string } {
+  const pool = i % 3 === 0;
+  return {
+    member: i % 2 === 0 ? `m${i % MEMBERS}@crash.test` : `+1555030${String(i % MEMBERS).padStart(4, '0')}`,
+    reward: pool ? 'POOL' : 'PLAIN',
+    quantity: pool ? 1 + (i % 2) : 1 + (i % 5),
+    mode: i % 4 === 0 ? 'direct' : 'calc',
+  };
+}
+
+beforeAll(async () => {
+  await ensureDist();
+  handle = await createServerDatabase({ poolSize: 4 });
+  world = await BatchWorld.create(handle.database.db, handle.url!, fixture());
+}, 180_000);
+afterAll(async () => {
+  await handle?.drop();
+});
+
+async function batchRequests(batchId: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from redemption_requests where source_type = 'batch' and source_id = ${batchId}`.execute(world.db);
+  return rows[0]!.n;
+}
+
+describe('batch run killed with SIGKILL and run again', () => {
+  it('grants every row exactly once and completes the report', async () => {
+    // Members alternate between the email and the tel column.
+    const csv =
+      ['email,tel,reward_code,quantity,mode']
+        .concat(
+          Array.from({ length: ROWS }, (_, i) => {
+            const r = row(i);
+            const byEmail = r.member.includes('@');
+            return `${byEmail ? r.member : ''},${byEmail ? '' : r.member},${r.reward},${r.quantity},${r.mode}`;
+          }),
+        )
+        .join('\n') + '\n';
+    const file = world.file('crash.csv', csv);
+    const report = world.path('crash.report.csv');
+    const batchId = world.batchIdOf(csv);
+    const env = { DATABASE_URL: handle.url!, REDEEMCTL_ACTOR: 'tester', NO_COLOR: '1' };
+    const argv = ['batch', 'run', file, '--reason', 'crash test', '--report', report, '--concurrency', '4'];
+
+    // First run: killed once it has granted some rows but not all.
+    const child = spawn(process.execPath, [BIN, ...argv], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const firstRowAt = { t: 0 };
+    let atKill = 0;
+    for (;;) {
+      atKill = await batchRequests(batchId);
+      if (atKill > 0 && firstRowAt.t === 0) firstRowAt.t = Date.now();
+      if (atKill >= ROWS / 5) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const secondsToKill = (Date.now() - firstRowAt.t) / 1000;
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const committed = await batchRequests(batchId);
+    expect(committed).toBeGreaterThanOrEqual(atKill);
+    expect(committed).toBeLessThan(ROWS);
+
+    // What a crash leaves: a report that is a prefix of the file's rows, a batch still running.
+    const partial = reportLines(readFileSync(report, 'utf8'));
+    expect(partial[0]).toBe('row,member,reward,quantity,outcome,error_code,message,event_id,redemption_codes,promo_codes');
+    expect(partial.length - 1).toBeLessThanOrEqual(committed);
+    expect(partial.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: partial.length - 1 }, (_, i) => i + 2));
+    const running = JSON.parse((await runBinary(['batch', 'status', batchId, '--json'], env, REPO_ROOT)).stdout);
+    expect(running).toMatchObject({ status: 'running', rows: ROWS, granted: committed, pending: ROWS - committed });
+
+    // Second run, to the end.
+    const second = await runBinary([...argv, '--json'], env, REPO_ROOT);
+    expect(second.code, second.stderr).toBe(0);
+    const summary = JSON.parse(second.stdout);
+    expect(summary).toMatchObject({ batch_id: batchId, status: 'completed', run: 2, rows: ROWS, problem_count: 0 });
+    expect(summary.counts).toMatchObject({ granted: ROWS - committed, already_granted: committed, refused: 0, invalid: 0 });
+
+    // Every row has exactly one request record, succeeded, and exactly its ledger rows.
+    const perEvent = await sql<{ event_id: string; requests: number; status: string; rows: number; qty: number }>`
+      select r.event_id, count(distinct r.event_id)::int as requests, min(r.status) as status,
+             count(l.id)::int as rows, coalesce(sum(l.qty), 0)::int as qty
+      from redemption_requests r left join reward_redemptions_ledger l on l.event_id = r.event_id
+      where r.source_type = 'batch' and r.source_id = ${batchId}
+      group by r.event_id`.execute(world.db);
+    const byEvent = new Map(perEvent.rows.map((e) => [e.event_id, e]));
+    expect(byEvent.size).toBe(ROWS);
+    let expectedLedgerRows = 0;
+    for (let i = 0; i < ROWS; i++) {
+      const r = row(i);
+      const rowsOfRequest = r.reward === 'POOL' ? r.quantity : 1;
+      expectedLedgerRows += rowsOfRequest;
+      expect(byEvent.get(`${batchId}:${i + 2}`)).toEqual({ event_id: `${batchId}:${i + 2}`, requests: 1, status: 'succeeded', rows: rowsOfRequest, qty: r.quantity });
+    }
+    const ledger = await sql<{ n: number }>`select count(*)::int as n from reward_redemptions_ledger where source_type = 'batch' and source_id = ${batchId}`.execute(world.db);
+    expect(ledger.rows[0]!.n).toBe(expectedLedgerRows);
+
+    // The report: every line once, in order, each granted in one of the two runs.
+    const complete = reportLines(readFileSync(report, 'utf8'));
+    expect(complete).toHaveLength(ROWS + 1);
+    expect(complete.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: ROWS }, (_, i) => i + 2));
+    const outcomes = complete.slice(1).map((l) => l.split(',')[4]);
+    expect(outcomes.filter((o) => o === 'already_granted')).toHaveLength(committed);
+    expect(outcomes.filter((o) => o === 'granted')).toHaveLength(ROWS - committed);
+    expect(await findViolations(world.db)).toEqual([]);
+
+    const firstRate = Math.round(atKill / secondsToKill);
+    console.info(
+      `batch crash test: first run ~${firstRate} rows/s until SIGKILL at ${atKill} rows (${committed} committed); ` +
+        `second run ${summary.rows_per_s} rows/s over ${ROWS} rows (${ROWS - committed} granted, ${committed} already granted)`,
+    );
+  }, 120_000);
+});
