@@ -44,10 +44,10 @@ export function registerBatchCommands(program: Command, cli: ProgramBuilder): vo
         const concurrency = parseWholeNumber('--concurrency', options.concurrency ?? '4', 1, MAX_CONCURRENCY);
         const reason = requireText('--reason', options.reason, 'for a batch run (it is recorded with every row)');
         const actor = ctx.actor(options.actor);
-        const { runBatch } = await import('../batch/runBatch.js');
-        const { exitCodeOf } = await import('../batch/summary.js');
-        const { Progress } = await import('../batch/progress.js');
-        const { explainBatchError } = await import('../batch/errors.js');
+        const { runBatch } = await import('../engine/batch/runBatch.js');
+        const { exitCodeOf } = await import('../engine/batch/summary.js');
+        const { Progress } = await import('../engine/batch/progress.js');
+        const { explainBatchError } = await import('../engine/batch/errors.js');
         const { db, location } = await ctx.db();
         const merchantId = await ctx.merchantId();
         const progress = new Progress(ctx.io);
@@ -78,7 +78,7 @@ export function registerBatchCommands(program: Command, cli: ProgramBuilder): vo
           }
           writeJson(ctx.io, summary);
         } else {
-          writeLine(ctx.io, (await import('../batch/render.js')).renderRun(ctx.io, summary));
+          writeLine(ctx.io, (await import('../engine/batch/render.js')).renderRun(ctx.io, summary));
         }
         return exitCodeOf(summary);
       }),
@@ -92,8 +92,8 @@ export function registerBatchCommands(program: Command, cli: ProgramBuilder): vo
     .action(
       cli.action<StatusOptions>(async (ctx, options, command) => {
         const batchId = command.args[0] as string | undefined;
-        const { batchDetail, listBatches } = await import('../batch/status.js');
-        const { renderStatusDetail, renderStatusList } = await import('../batch/render.js');
+        const { batchDetail, listBatches } = await import('../engine/batch/status.js');
+        const { renderStatusDetail, renderStatusList } = await import('../engine/batch/render.js');
         const { db } = await ctx.db();
         const merchantId = await ctx.merchantId();
         if (batchId === undefined) {

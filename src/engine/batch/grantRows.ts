@@ -1,4 +1,4 @@
-import { redeem } from '../engine/redeem.js';
+import { redeem } from '../redeem.js';
 import { sortChunk, type BatchContext, type ReadyRow } from './context.js';
 import { TaskPool } from './pool.js';
 import { rereadChunks } from './reread.js';

@@ -1,4 +1,4 @@
-import type { QuoteResult } from '../engine/types.js';
+import type { QuoteResult } from '../types.js';
 import type { GrantMode } from './types.js';
 
 // The pre-check of --all-or-nothing and --dry-run, without the database: walks the rows in file

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import type { Schema } from '../db/schema.js';
-import { quote } from '../engine/quote.js';
-import type { QuoteResult } from '../engine/types.js';
+import type { Schema } from '../../db/schema.js';
+import { quote } from '../quote.js';
+import type { QuoteResult } from '../types.js';
 import { GrantPlan } from './plan.js';
 import { TaskPool } from './pool.js';
 import type { ResolvedDemand } from './scan.js';

@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../errors.js';
 import type { RowResult } from './types.js';
 
 // The per-row report CSV (--report OUT), one line per data row in file order. Written with

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Schema } from '../db/schema.js';
+import type { Schema } from '../../db/schema.js';
 
 // `batch status`: every batch of the merchant with its counts, from the request records and
 // ledger rows (source_type 'batch', source_id = the batch id) joined to grant_batches. Rows are

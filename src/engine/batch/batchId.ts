@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../errors.js';
 
 // Why a deterministic batch id (docs/batch.md): each row's event id is derived from it, and the
 // engine applies an event id at most once, so running the same file again, or resuming after a

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Schema } from '../db/schema.js';
+import type { Schema } from '../../db/schema.js';
 import type { GrantRow, MemberColumn, RewardColumn } from './types.js';
 
 // Members and rewards by any key, looked up once per distinct key and in chunks (one query per

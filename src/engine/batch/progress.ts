@@ -1,4 +1,4 @@
-import type { CliIO } from '../cli/io.js';
+import type { CliIO } from '../../cli/io.js';
 import type { OutcomeCounts } from './types.js';
 
 // One updating line on stderr while a batch runs, on a terminal only: rows done of total, granted,

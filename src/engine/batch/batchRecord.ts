@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { Schema } from '../db/schema.js';
-import { UsageError } from '../engine/errors.js';
+import type { Schema } from '../../db/schema.js';
+import { UsageError } from '../errors.js';
 import type { GrantMode } from './types.js';
 
 // The grant_batches row of a batch (sql/0009_batches.sql): written when a run starts granting

@@ -1,4 +1,4 @@
-import { DependencyError, explainDatabaseError, isTransientError, RedeemctlError } from '../engine/errors.js';
+import { DependencyError, explainDatabaseError, isTransientError, RedeemctlError } from '../errors.js';
 
 /**
  * An error that stopped a batch run part-way. Losing the database (after the engine's retries) is

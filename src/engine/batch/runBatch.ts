@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
-import type { Schema } from '../db/schema.js';
-import { UsageError } from '../engine/errors.js';
+import type { Schema } from '../../db/schema.js';
+import { UsageError } from '../errors.js';
 import { checkGivenBatchId, contentBatchId } from './batchId.js';
 import { checkReuse, finishBatch, readBatch, startBatch } from './batchRecord.js';
 import { checkRows, reportRefusal } from './checkRows.js';

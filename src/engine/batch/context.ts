@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Schema } from '../db/schema.js';
+import type { Schema } from '../../db/schema.js';
 import { rowEventId } from './batchId.js';
 import type { Outcomes } from './outcomes.js';
 import type { KeyResolver } from './resolveKeys.js';

@@ -1,4 +1,4 @@
-import type { RedeemResult } from '../engine/types.js';
+import type { RedeemResult } from '../types.js';
 import type { GrantRow, Outcome, RowResult } from './types.js';
 
 // One function per way a row can end, so every report line is built the same way.

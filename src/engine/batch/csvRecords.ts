@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../errors.js';
 
 // A CSV file as records with the line each starts on, streamed (never read whole), its bytes
 // hashed on the way. UTF-8 with or without BOM, LF or CRLF, quoted fields; invalid UTF-8 and

@@ -1,6 +1,6 @@
 import type { Hash } from 'node:crypto';
-import { UsageError } from '../engine/errors.js';
-import { isUuid } from '../engine/redeem.js';
+import { UsageError } from '../errors.js';
+import { isUuid } from '../redeem.js';
 import { readCsvRecords } from './csvRecords.js';
 import type { GrantMode, GrantRow, MemberColumn, RewardColumn, RowProblem } from './types.js';
 

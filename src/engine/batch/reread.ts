@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../errors.js';
 import { newSha256 } from './csvRecords.js';
 import { readGrants } from './grantsCsv.js';
 import type { GrantMode, GrantRow } from './types.js';

@@ -1,5 +1,5 @@
-import type { CliIO } from '../cli/io.js';
-import { keyValues, paint, table } from '../cli/output.js';
+import type { CliIO } from '../../cli/io.js';
+import { keyValues, paint, table } from '../../cli/output.js';
 import type { BatchSummary } from './summary.js';
 import type { BatchDetail, BatchStatus } from './status.js';
 

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Schema } from '../db/schema.js';
-import type { RedeemResult } from '../engine/types.js';
+import type { Schema } from '../../db/schema.js';
+import type { RedeemResult } from '../types.js';
 import type { GrantMode } from './types.js';
 
 // The stored results of rows an earlier run of this batch already sent, read in one query per
