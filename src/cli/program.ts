@@ -5,6 +5,7 @@ import { registerDbCommands } from '../commands/db.js';
 import { registerRedeemCommands } from '../commands/redeem.js';
 import { registerCancelCommands } from '../commands/cancel.js';
 import { registerBatchCommands } from '../commands/batch.js';
+import { registerCodesCommands } from '../commands/codes.js';
 import { registerDemoCommand } from '../commands/demo.js';
 import { registerWorkerCommand } from '../commands/worker.js';
 import { registerServeCommands } from '../commands/serve.js';
@@ -71,6 +72,7 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerRedeemCommands(program, builder);
   registerCancelCommands(program, builder);
   registerBatchCommands(program, builder);
+  registerCodesCommands(program, builder);
   registerEventCommands(program, builder);
   registerWorkerCommand(program, builder);
   registerServeCommands(program, builder);

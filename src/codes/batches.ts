@@ -1,0 +1,62 @@
+import { sql, type Kysely } from 'kysely';
+import type { CliIO } from '../cli/io.js';
+import { table } from '../cli/output.js';
+import type { Schema } from '../db/schema.js';
+import { thousands } from './progress.js';
+
+export interface ImportBatch {
+  id: string;
+  reward_code: string;
+  file_name: string | null;
+  sha256_prefix: string | null;
+  lot: string | null;
+  rows_read: number;
+  imported: number;
+  duplicates_in_file: number;
+  duplicates_in_pool: number;
+  invalid: number;
+  actor: string | null;
+  created_at: Date;
+  voided_at: Date | null;
+}
+
+/** `codes import` batches of the merchant (or one reward), newest first. */
+export async function listBatches(db: Kysely<Schema>, merchantId: string, rewardId: string | null, limit: number): Promise<ImportBatch[]> {
+  const { rows } = await sql<ImportBatch>`
+    select b.id, r.reward_code, b.file_name, left(b.file_sha256, 12) as sha256_prefix, b.lot,
+           b.rows_read, b.imported, b.duplicates_in_file, b.duplicates_in_pool, b.invalid, b.actor, b.created_at, b.voided_at
+    from code_import_batches b join reward_master r on r.id = b.reward_id
+    where b.merchant_id = ${merchantId}::uuid and (${rewardId}::uuid is null or b.reward_id = ${rewardId}::uuid)
+    order by b.created_at desc, b.id
+    limit ${limit}`.execute(db);
+  return rows.map((b) => ({
+    ...b,
+    rows_read: Number(b.rows_read),
+    imported: Number(b.imported),
+    duplicates_in_file: Number(b.duplicates_in_file),
+    duplicates_in_pool: Number(b.duplicates_in_pool),
+    invalid: Number(b.invalid),
+  }));
+}
+
+export function renderBatches(io: CliIO, batches: ImportBatch[]): string {
+  if (batches.length === 0) return 'No import batches yet: `redeemctl codes import FILE.csv --reward R` makes one.';
+  return table(
+    io,
+    ['id', 'reward', 'file', 'sha256', 'lot', 'read', 'imported', 'dup file', 'dup pool', 'invalid', 'created', 'voided'],
+    batches.map((b) => [
+      b.id,
+      b.reward_code,
+      b.file_name,
+      b.sha256_prefix,
+      b.lot,
+      thousands(b.rows_read),
+      thousands(b.imported),
+      thousands(b.duplicates_in_file),
+      thousands(b.duplicates_in_pool),
+      thousands(b.invalid),
+      b.created_at.toISOString(),
+      b.voided_at?.toISOString() ?? '',
+    ]),
+  );
+}

@@ -1,0 +1,114 @@
+import { rm } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import type { Database } from '../db/database.js';
+import { UsageError } from '../engine/errors.js';
+import { CodeCsv, inputSize } from './csvRows.js';
+import { fileSink } from './csvOut.js';
+import { countStage, earlierBatches, markDuplicates } from './dedupe.js';
+import { importMessage, type ImportResult } from './importResult.js';
+import type { PoolReward } from './poolReward.js';
+import { firstProblems, writeReport } from './problems.js';
+import { megabytes, thousands, type Progress } from './progress.js';
+import { insertCodes } from './insertPool.js';
+import { createStage, stageRows } from './stage.js';
+
+export interface ImportRequest {
+  file: string;
+  merchantId: string;
+  reward: PoolReward;
+  /** --lot: the lot of rows that name none, and the batch's label. */
+  lot: string | null;
+  dryRun: boolean;
+  skipInvalid: boolean;
+  reportPath?: string;
+  actor: string;
+  progress?: Progress;
+}
+
+/** How many problems the result (and the screen) carries; --report has all of them. */
+export const SHOWN_PROBLEMS = 10;
+
+/**
+ * One transaction: stream the file into a staging table, mark duplicates in SQL, then either
+ * insert every importable code with one INSERT … SELECT (the pool-count trigger fires once) under
+ * a new import batch, or roll back: --dry-run, or invalid rows without --skip-invalid.
+ * Imports of one merchant take turns (an advisory lock), so the duplicate check holds at insert.
+ */
+export async function importCodes(database: Database, req: ImportRequest): Promise<ImportResult> {
+  const size = await inputSize(req.file);
+  const name = basename(req.file);
+  const progress = req.progress;
+  const csv = new CodeCsv(req.file, name, {
+    defaultLot: req.lot,
+    onProgress: (bytes, rows) => progress?.tick(`reading ${name}: ${Math.floor((100 * bytes) / Math.max(size, 1))}% of ${megabytes(size)}, ${thousands(rows)} rows`),
+  });
+  if (req.reportPath && resolve(req.reportPath) === resolve(req.file)) throw new UsageError('--report names the file being imported: give the report another name');
+  const report = req.reportPath ? await fileSink(req.reportPath, '--report') : null;
+  const started = performance.now();
+  const lap = () => Math.round(performance.now() - started) / 1000;
+  return database.withConnection(async (conn) => {
+    await conn.exec('begin');
+    try {
+      await conn.query(`select pg_advisory_xact_lock(hashtext('redeemctl codes import'), hashtext($1))`, [req.merchantId]);
+      // The duplicate checks hash and the insert sorts a million rows: in memory, not on disk.
+      await conn.exec(`set local work_mem = '128MB'`);
+      await createStage(conn);
+      await stageRows(conn, csv.rows());
+      if (csv.rowsRead === 0) throw new UsageError(`${name} has a header and no rows: there is nothing to import`);
+      const staged = lap();
+      progress?.phase(`checking ${thousands(csv.rowsRead)} rows for duplicates…`);
+      await conn.exec('analyze codes_stage');
+      await markDuplicates(conn, req.merchantId);
+      const counts = await countStage(conn);
+      const deduped = lap();
+      const write = !req.dryRun && counts.importable > 0 && (counts.invalid === 0 || req.skipInvalid);
+      let batch: { id: string; created_at: Date } | null = null;
+      if (write) {
+        progress?.phase(`importing ${thousands(counts.importable)} codes…`);
+        batch = await insertCodes(conn, { ...req, fileName: name, sha256: csv.sha256, rowsRead: csv.rowsRead, counts });
+      }
+      const inserted = lap();
+      const problems = await firstProblems(conn, req.reward.id, SHOWN_PROBLEMS);
+      if (report) await writeReport(conn, req.reward.id, report);
+      const earlier = counts.importable === 0 && counts.duplicateInPool > 0 ? await earlierBatches(conn) : [];
+      await conn.exec(write ? 'commit' : 'rollback');
+      await report?.close();
+      progress?.done();
+      const result: ImportResult = {
+        success: counts.invalid === 0 || req.skipInvalid,
+        dry_run: req.dryRun,
+        message: '',
+        file: req.file,
+        sha256: csv.sha256,
+        reward_id: req.reward.id,
+        reward_code: req.reward.rewardCode,
+        lot: req.lot,
+        batch_id: batch?.id ?? null,
+        rows_read: csv.rowsRead,
+        imported: write ? counts.importable : 0,
+        importable: counts.importable,
+        duplicate_in_file: counts.duplicateInFile,
+        duplicate_in_pool: counts.duplicateInPool,
+        invalid: counts.invalid,
+        blank_lines: csv.blankLines,
+        problems,
+        problems_total: counts.invalid + counts.duplicateInFile + counts.duplicateInPool,
+        report: req.reportPath ?? null,
+        seconds: { read_and_stage: staged, dedupe: round(deduped - staged), insert: round(inserted - deduped), total: lap() },
+      };
+      result.message = importMessage(result, earlier, batch?.created_at ?? null);
+      return result;
+    } catch (error) {
+      progress?.done();
+      await conn.exec('rollback').catch(() => {});
+      // A file that could not be read leaves no half-written report behind.
+      await report?.close().catch(() => {});
+      if (req.reportPath) await rm(req.reportPath, { force: true });
+      throw error;
+    }
+  });
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
