@@ -274,7 +274,7 @@ create index audit_log_merchant_time on audit_log (merchant_id, created_at);
 
 -- Sessions listening for ledger writes (serve's realtime stream, watch) register here while they
 -- listen. A transaction that NOTIFYs holds a database-wide lock through its commit, serialising every
--- notifying commit (measured: 308 against 693 redemptions/s, docs/realtime.md), so the redemption
+-- notifying commit (measured: 308 against 693 redemptions/s; docs/engine.md, "Realtime"), so the redemption
 -- functions notify only while a listener is registered. A listener catches up on rows written just
 -- before it registered by reading the ledger once after LISTEN.
 create table ledger_listeners (

@@ -1,0 +1,80 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isTransientError } from '../engine/errors.js';
+import type { Logger } from '../log/logger.js';
+import type { ApiMetrics } from './apiMetrics.js';
+import { AuthError } from './auth.js';
+import { HttpError, sendError, type Handler } from './http.js';
+
+export interface Route {
+  /** The label in metrics and logs: the pattern, never the raw path. */
+  name: string;
+  match: (path: string) => Record<string, string> | undefined;
+  methods: Partial<Record<string, Handler>>;
+}
+
+export function exact(path: string, methods: Route['methods']): Route {
+  return { name: path, match: (p) => (p === path ? {} : undefined), methods };
+}
+
+/** `/redemptions/:event_id`: one path segment per parameter. */
+export function pattern(name: string, methods: Route['methods']): Route {
+  const keys: string[] = [];
+  const regex = new RegExp(
+    '^' + name.replace(/:(\w+)/g, (_, key: string) => (keys.push(key), '([^/]+)')) + '$',
+  );
+  return {
+    name,
+    methods,
+    match: (p) => {
+      const m = regex.exec(p);
+      return m ? Object.fromEntries(keys.map((key, i) => [key, m[i + 1]!])) : undefined;
+    },
+  };
+}
+
+/**
+ * Dispatches to the first route whose path matches (so /redemptions/stream wins over
+ * /redemptions/:event_id): 404 for an unknown path, 405 with Allow for a wrong method, the
+ * handler's HttpError or AuthError as its status, a database or broker that cannot be reached as
+ * 503, and anything else as 500 with a generic message (the details go to the log).
+ */
+export function createRouter(routes: Route[], metrics: ApiMetrics, logger: Logger) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const path = (req.url ?? '/').split('?')[0]!;
+    let routeName = 'unmatched';
+    try {
+      const route = routes.find((r) => r.match(path) !== undefined);
+      if (!route) throw new HttpError(404, `no such endpoint: ${req.method} ${path.slice(0, 100)}`);
+      routeName = route.name;
+      const handler = route.methods[req.method ?? ''];
+      if (!handler) {
+        throw new HttpError(405, `method ${req.method} not allowed on ${route.name}`, { headers: { allow: Object.keys(route.methods).join(', ') } });
+      }
+      await handler(req, res, route.match(path)!);
+    } catch (error) {
+      respondToError(req, res, error, logger);
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.requestDuration.observe({ method: req.method ?? '', route: routeName, status: String(res.statusCode) }, seconds);
+    }
+  };
+}
+
+function respondToError(req: IncomingMessage, res: ServerResponse, error: unknown, logger: Logger): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (error instanceof HttpError) return sendError(res, error);
+  if (error instanceof AuthError) {
+    return sendError(res, new HttpError(401, error.message, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }));
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (isTransientError(error)) {
+    logger.warn(`[API] ${req.method} ${req.url}: a dependency is unavailable: ${message}`);
+    return sendError(res, new HttpError(503, 'a dependency is unavailable; try again shortly', { headers: { 'retry-after': '1' } }));
+  }
+  logger.error(`[API] ${req.method} ${req.url}: unexpected error: ${message}`);
+  sendError(res, new HttpError(500, 'internal error'));
+}

@@ -1,0 +1,74 @@
+import type { ServerResponse } from 'node:http';
+import type { LedgerFeed, LedgerRow } from '../realtime/ledgerFeed.js';
+import type { ApiMetrics } from './apiMetrics.js';
+import type { TokenVerifier } from './auth.js';
+import type { Handler } from './http.js';
+
+export interface StreamDeps {
+  verifier: TokenVerifier;
+  feed: LedgerFeed;
+  metrics: ApiMetrics;
+  heartbeatMs: number;
+  /** Open streams, so closing the server can end them cleanly. */
+  streams: Set<ServerResponse>;
+}
+
+/** A client this far behind (unread bytes) is dropped rather than buffered without bound. */
+const MAX_BACKLOG_BYTES = 1024 * 1024;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * GET /redemptions/stream: server-sent events of the caller's own ledger rows (their user id in
+ * their merchant), one `data:` JSON object per row with the row's id as the event id. The stream
+ * opens with a `: listening` comment once every later write will be delivered, sends `: heartbeat`
+ * comments, and ends when the token expires or the server closes.
+ */
+export function ledgerStream(deps: StreamDeps): Handler {
+  return async (req, res) => {
+    const principal = await deps.verifier.verify(req.headers.authorization);
+    const early: LedgerRow[] = [];
+    let open = false;
+    const writable = () => !res.writableEnded && !res.destroyed;
+    const send = (rows: LedgerRow[]) => {
+      if (!open) return void early.push(...rows);
+      if (!writable()) return;
+      for (const row of rows) res.write(`id: ${row.id}\ndata: ${JSON.stringify(row)}\n\n`);
+      if (res.writableLength > MAX_BACKLOG_BYTES) res.destroy();
+    };
+    // Registers the listener (or joins the running one) before answering: a database that cannot
+    // be reached is a 503, not a stream that silently never delivers.
+    const unsubscribe = await deps.feed.subscribe({ merchantId: principal.merchantId, userId: principal.userId }, send);
+
+    const heartbeat = setInterval(() => writable() && res.write(': heartbeat\n\n'), deps.heartbeatMs);
+    const untilExpiry = Math.min(MAX_TIMER_MS, Math.max(0, principal.expiresAt * 1000 - Date.now()));
+    const expiry = setTimeout(() => writable() && res.end(': token expired\n\n'), untilExpiry);
+    let cleaned = false;
+    const cleanup = () => {
+      if (cleaned) return;
+      cleaned = true;
+      clearInterval(heartbeat);
+      clearTimeout(expiry);
+      deps.streams.delete(res);
+      deps.metrics.streamClients.dec();
+      void unsubscribe();
+    };
+    deps.metrics.streamClients.inc();
+    deps.streams.add(res);
+    res.once('close', cleanup);
+    if (req.socket.destroyed || res.destroyed) {
+      // The client left while the listener was being registered: 'close' has been and gone.
+      cleanup();
+      return;
+    }
+
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 3000\n: listening\n\n');
+    open = true;
+    send(early.splice(0));
+  };
+}
