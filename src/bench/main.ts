@@ -53,6 +53,9 @@ const BENCHES: Record<string, () => Promise<object>> = {
       full,
     };
   },
+  async health() {
+    return (await import('./healthBench.js')).measureHealth(log);
+  },
 };
 
 async function main(): Promise<void> {

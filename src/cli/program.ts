@@ -4,12 +4,13 @@ import type { CliIO } from './io.js';
 import { registerDbCommands } from '../commands/db.js';
 import { registerRedeemCommands } from '../commands/redeem.js';
 import { registerCancelCommands } from '../commands/cancel.js';
-import { registerBatchCommands } from '../commands/batch.js';
 import { registerCodesCommands } from '../commands/codes.js';
+import { registerBatchCommands } from '../commands/batch.js';
 import { registerDemoCommand } from '../commands/demo.js';
 import { registerWorkerCommand } from '../commands/worker.js';
 import { registerServeCommands } from '../commands/serve.js';
 import { registerEventCommands } from '../commands/events.js';
+import { registerMonitoringCommands } from '../commands/monitoring.js';
 
 /** What an action reports back: 0 done, 1 refused or partly failed (docs/product.md). */
 export type ActionResult = number | void;
@@ -71,11 +72,12 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerDbCommands(program, builder);
   registerRedeemCommands(program, builder);
   registerCancelCommands(program, builder);
-  registerBatchCommands(program, builder);
   registerCodesCommands(program, builder);
+  registerBatchCommands(program, builder);
   registerEventCommands(program, builder);
   registerWorkerCommand(program, builder);
   registerServeCommands(program, builder);
+  registerMonitoringCommands(program, builder);
   return program;
 }
 

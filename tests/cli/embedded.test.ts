@@ -1,3 +1,4 @@
+import { readMigrationFiles } from '../../src/db/migrations.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,15 +28,20 @@ describe('redeemctl on the embedded database', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = r.stdout;
     expect(out).toContain(`== Database: pglite (${join(dir, 'data')})`);
-    expect(out).toContain('Applied migrations: 0001_schema.sql, 0002_rules.sql, 0003_redeem.sql, 0004_quote.sql, 0005_after_redemption.sql');
+    expect(out).toContain(`Applied migrations: ${readMigrationFiles().map((f) => f.name).join(', ')}`);
+    expect(out).toContain('OK Imported 5 codes of 5 rows into COFFEE-VOUCHER');
     expect(out).toContain('== Seeded Demo Coffee Co: 8 members, 7 rewards');
     expect(out).toContain('OK Redeemed 3 x COFFEE-MUG for 600 points [pattern A]');
     expect(out).toContain('OK Redeemed 3 x COFFEE-VOUCHER for 180 points [pattern B]');
-    expect(out).toContain('REFUSED INSUFFICIENT_CODES: Only 9 code(s) available, you requested 100');
+    expect(out).toContain('REFUSED INSUFFICIENT_CODES: Only 14 code(s) available, you requested 100');
     expect(out).toContain('REFUSED NOT_ELIGIBLE: Not eligible for this reward: tier');
     expect(out).toContain('REFUSED INSUFFICIENT_POINTS: Insufficient points. Required: 200, Available: 100');
     expect(out).toContain('OK Cancelled 3 redemption(s), refunding 180 points, 3 code(s) released');
     expect(out).toContain('(already processed: the stored result)');
+    expect(out).toMatch(/DONE batch b-[0-9a-f]{16} from .*demo-grants\.csv/);
+    expect(out).toContain('== Pool health');
+    expect(out).toMatch(/ALERT LOW COFFEE-VOUCHER: \d+ code\(s\) available \(threshold 50\)/);
+    expect(out).toContain('== Metrics, last 24 hours');
     expect(out).toMatch(/│ bronze@example\.com\s+│ 900\s+│/);
     expect(out).not.toMatch(ANSI);
   });
