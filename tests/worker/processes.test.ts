@@ -72,7 +72,7 @@ describe('worker processes', () => {
       const progressAt = Date.now();
       const progressFrom = await count();
       const target = kill <= 3 ? progressFrom + 250 : 2_000;
-      const reached = await pollUntil(async () => ((await count()) >= target ? count() : 0), { timeoutMs: 60_000, what: `worker ${kill} reaching ${target}` });
+      const reached = await pollUntil(async () => ((await count()) >= target ? count() : 0), { timeoutMs: 120_000, what: `worker ${kill} reaching ${target}` });
       runs.push({ restartMs: progressAt - worker.startedAt, events: reached - progressFrom, seconds: (Date.now() - progressAt) / 1000 });
       if (kill <= 3) {
         worker.kill('SIGKILL');
@@ -96,7 +96,7 @@ describe('worker processes', () => {
     const codes = await s.codeStatuses('VOUCHER');
     const poolUnits = events.filter((e) => e.reward_id === s.reward('VOUCHER')).reduce((n, e) => n + e.quantity, 0);
     expect(codes.redeemed).toBe(poolUnits);
-  });
+  }, 240_000);
 
   it('stops on SIGTERM mid-stream with exit 0, having committed exactly what it processed', async () => {
     const db = test().database.db;
@@ -147,5 +147,5 @@ describe('worker processes', () => {
     expect(rows[0]!.n).toBe(0);
     expect(await wrongEffects(db, expected)).toEqual([]);
     for (const w of [first, second]) expect(w.stdout + w.stderr).not.toContain(PASSWORD);
-  });
+  }, 180_000);
 });
