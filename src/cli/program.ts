@@ -11,6 +11,7 @@ import { registerWorkerCommand } from '../commands/worker.js';
 import { registerServeCommands } from '../commands/serve.js';
 import { registerEventCommands } from '../commands/events.js';
 import { registerMonitoringCommands } from '../commands/monitoring.js';
+import { registerDashCommand } from '../commands/dash.js';
 
 /** What an action reports back: 0 done, 1 refused or partly failed (docs/product.md). */
 export type ActionResult = number | void;
@@ -78,6 +79,7 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerWorkerCommand(program, builder);
   registerServeCommands(program, builder);
   registerMonitoringCommands(program, builder);
+  registerDashCommand(program, builder);
   return program;
 }
 
