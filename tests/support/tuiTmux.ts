@@ -74,8 +74,13 @@ export class TmuxSession {
 
   /** null while the program runs, else its exit status. */
   async exitStatus(): Promise<number | null> {
-    const [dead, status] = (await this.tmux('display-message', '-p', '-t', 'dash', '#{pane_dead} #{pane_dead_status}')).trim().split(' ');
-    return dead === '1' ? Number(status) : null;
+    const [dead, status, signal] = (await this.tmux('display-message', '-p', '-t', 'dash', '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}')).trim().split('|');
+    if (dead !== '1') return null;
+    // Killed by a signal: tmux leaves the status empty and names the signal; report it as a shell
+    // would. Seen under load: a closed pane with neither (tmux 3.3a had not reaped the process when
+    // asked); that is read as a normal exit, as tmux itself shows it.
+    if (signal) return 128 + Number(signal);
+    return status ? Number(status) : 0;
   }
 
   async waitForExit(timeoutMs = 10_000): Promise<number> {
