@@ -56,6 +56,9 @@ const BENCHES: Record<string, () => Promise<object>> = {
   async health() {
     return (await import('./healthBench.js')).measureHealth(log);
   },
+  async pipeline() {
+    return (await import('./pipelineBench.js')).measurePipeline(log);
+  },
   async api() {
     return (await import('./apiBench.js')).measureApi(log);
   },
