@@ -1,4 +1,5 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { benchBroker } from './benchBroker.js';
 import { randomBytes } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,18 +49,7 @@ import { round, seedBenchWorld, type WorkloadShape } from './workload.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const DB_NAME = 'redeemctl_bench_api';
-const brokerModuleUrl = new URL('../../scripts/kafka-broker.js', import.meta.url).href;
 
-interface BrokerHandle {
-  brokers: string;
-  pid: number;
-  version: string;
-  startupMs: number;
-}
-interface KafkaBrokerModule {
-  startBroker(opts?: { killOnExit?: boolean }): Promise<BrokerHandle>;
-  stopBroker(handle: BrokerHandle): Promise<void>;
-}
 
 export interface ApiBenchOptions {
   rate: number;
@@ -530,19 +520,7 @@ export async function measureApi(log: (line: string) => void, options: ApiBenchO
 
   try {
     // --- broker and topic -----------------------------------------------------------------------
-    let brokers = process.env.KAFKA_BROKERS?.trim() ?? '';
-    let broker: BrokerHandle | null = null;
-    if (brokers === '') {
-      log('starting a private Kafka broker (scripts/kafka-broker.js)…');
-      const brokerModule = (await import(brokerModuleUrl)) as KafkaBrokerModule;
-      broker = await brokerModule.startBroker({ killOnExit: true });
-      const started = broker;
-      cleanups.push(['stop the broker', () => brokerModule.stopBroker(started)]);
-      brokers = broker.brokers;
-      log(`broker ${broker.version} on ${brokers} (up in ${(broker.startupMs / 1000).toFixed(1)} s)`);
-    } else {
-      log(`using KAFKA_BROKERS=${brokers}`);
-    }
+    const { brokers, broker } = await benchBroker(log, cleanups);
     const settings: KafkaSettings = { brokers: brokers.split(',').map((b) => b.trim()), topic, dlqTopic: `${topic}.dlq` };
     const admin = (await createKafka(settings, 'redeemctl-bench-admin')).admin();
     await admin.connect();

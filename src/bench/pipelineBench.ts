@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { benchBroker } from './benchBroker.js';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -28,20 +29,6 @@ import { ENGINE_SHAPE, planRequests, round, runWorkload, seedBenchWorld, type Be
 // phase, a second consumer that does nothing but note when each event reaches it: Kafka's own
 // delivery time, apart from the worker; off by default, it adds fetches to the broker).
 
-/** What scripts/kafka-broker.js exports (the parts used here; it is plain JavaScript). */
-interface BrokerHandle {
-  brokers: string;
-  pid: number;
-  version: string;
-  startupMs: number;
-}
-interface KafkaBrokerModule {
-  startBroker(opts?: { killOnExit?: boolean }): Promise<BrokerHandle>;
-  stopBroker(handle: BrokerHandle): Promise<void>;
-}
-// scripts/ sits two levels up from both src/bench and dist/bench; a computed specifier keeps tsc
-// from resolving the untyped module.
-const brokerModuleUrl = new URL('../../scripts/kafka-broker.js', import.meta.url).href;
 
 /** The baseline before and after the throughput phase, each on a world as fresh as the worker's. */
 const ENGINE_DBS = { before: 'redeemctl_bench_pipeline_engine_before', after: 'redeemctl_bench_pipeline_engine_after' } as const;
@@ -291,19 +278,7 @@ export async function measurePipeline(log: (line: string) => void, options: Pipe
 
   try {
     // --- broker ---------------------------------------------------------------------------------
-    let brokers = process.env.KAFKA_BROKERS?.trim() ?? '';
-    let broker: BrokerHandle | null = null;
-    if (brokers === '') {
-      log('starting a private Kafka broker (scripts/kafka-broker.js)…');
-      const brokerModule = (await import(brokerModuleUrl)) as KafkaBrokerModule;
-      broker = await brokerModule.startBroker({ killOnExit: true });
-      const started = broker;
-      cleanups.push(['stop the broker', () => brokerModule.stopBroker(started)]);
-      brokers = broker.brokers;
-      log(`broker ${broker.version} on ${brokers} (up in ${(broker.startupMs / 1000).toFixed(1)} s)`);
-    } else {
-      log(`using KAFKA_BROKERS=${brokers}`);
-    }
+    const { brokers, broker } = await benchBroker(log, cleanups);
     const settings: KafkaSettings = { brokers: brokers.split(',').map((b) => b.trim()), topic, dlqTopic: `${topic}.dlq` };
 
     const kafka = await createKafka(settings, 'redeemctl-bench-admin');
