@@ -7,7 +7,7 @@ import { BIN, REPO_ROOT, runBinary } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import { findViolations } from '../support/invariants.js';
 import { BatchWorld, reportLines } from '../support/batchWorld.js';
-import { ensureDist } from '../support/batchDist.js';
+import { ensureDist } from '../support/cliHarness.js';
 
 // docs/quality.md, "Crashes": `batch run` killed with SIGKILL part-way and run again: every row
 // granted exactly once in effect, the report complete. The built binary in a child process.

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANSI, buildDist, runBinary } from '../support/cliHarness.js';
+import { ANSI, ensureDist, runBinary } from '../support/cliHarness.js';
 
 // The built binary on the embedded default (PGlite in REDEEMCTL_DATA_DIR), with no DATABASE_URL:
 // "every command works on a fresh machine with no server, and the state persists between
@@ -13,7 +13,7 @@ let dir: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  await buildDist();
+  await ensureDist();
   dir = mkdtempSync(join(tmpdir(), 'redeemctl-embedded-'));
   // Exactly this environment: no DATABASE_URL, no merchant, a fixed actor, no colour.
   env = { REDEEMCTL_DATA_DIR: join(dir, 'data'), REDEEMCTL_ACTOR: 'tester', NO_COLOR: '1' };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolHealthReport } from '../../src/monitoring/poolHealth.js';
 import type { MetricsReport } from '../../src/monitoring/redemptionMetrics.js';
-import { buildDist, REPO_ROOT, runBinary, runInProcess, type CliResult } from '../support/cliHarness.js';
+import { ensureDist, REPO_ROOT, runBinary, runInProcess, type CliResult } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import type { Scenario } from '../support/scenario.js';
 import { buildMetricsDataset } from './metricsDataset.js';
@@ -86,7 +86,7 @@ describe('pool health', () => {
   });
 
   it('the built binary exits 1 on an alert and 0 without one, for cron', async () => {
-    await buildDist();
+    await ensureDist();
     const env = { DATABASE_URL: handle.url!, NO_COLOR: '1' };
     const alert = await runBinary(['pool', 'health', '--fail-on-alert', '--json', '--merchant', pools.merchantId], env, REPO_ROOT);
     expect(alert.code, alert.stderr).toBe(1);

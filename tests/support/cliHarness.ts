@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../src/cli/main.js';
@@ -65,6 +67,39 @@ export function buildDist(): Promise<void> {
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build failed (${code}):\n${output}`))));
   });
+}
+
+/** Source files under src/ whose compiled module in dist/ is missing or older. */
+export function staleModules(): string[] {
+  const src = join(REPO_ROOT, 'src');
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return walk(src)
+    .filter((file) => /\.tsx?$/.test(file) && !file.endsWith('.d.ts'))
+    .filter((file) => {
+      try {
+        return statSync(join(REPO_ROOT, 'dist', relative(src, file).replace(/\.tsx?$/, '.js'))).mtimeMs < statSync(file).mtimeMs;
+      } catch {
+        return true;
+      }
+    });
+}
+
+let building: Promise<void> | undefined;
+
+/**
+ * `npm run build` only when dist/ is older than src/ (bin/ runs dist/). `npm test` has just built
+ * it, so in a full run nothing is rebuilt, and no test's tsc rewrites modules under another test's
+ * spawned binary.
+ */
+export async function ensureDist(): Promise<{ built: boolean; ms: number }> {
+  const started = Date.now();
+  if (staleModules().length === 0) return { built: false, ms: 0 };
+  building ??= buildDist().finally(() => {
+    building = undefined;
+  });
+  await building;
+  return { built: true, ms: Date.now() - started };
 }
 
 /** ESC, the start of every ANSI colour sequence. */

@@ -1,31 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { BIN, buildDist, REPO_ROOT } from './cliHarness.js';
+import { BIN, REPO_ROOT } from './cliHarness.js';
 import { pollUntil } from './workerHarness.js';
-
-/** `npm run build` unless every src/ file is older than its dist/ output (bin/ runs dist/). */
-export async function ensureDistBuilt(): Promise<{ built: boolean; ms: number }> {
-  const started = Date.now();
-  if (distIsFresh()) return { built: false, ms: 0 };
-  await buildDist();
-  return { built: true, ms: Date.now() - started };
-}
-
-function distIsFresh(): boolean {
-  const src = join(REPO_ROOT, 'src');
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
-  for (const file of walk(src).filter((f) => /\.tsx?$/.test(f) && !f.endsWith('.d.ts'))) {
-    const out = join(REPO_ROOT, 'dist', relative(src, file).replace(/\.tsx?$/, '.js'));
-    try {
-      if (statSync(out).mtimeMs < statSync(file).mtimeMs) return false;
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
 
 /** A `redeemctl worker` child process, its output collected. */
 export class WorkerProcess {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANSI, BIN, buildDist, runBinary, runInProcess } from '../support/cliHarness.js';
+import { ANSI, BIN, ensureDist, runBinary, runInProcess } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import { PgProxy } from '../support/pgProxy.js';
 import type { Scenario } from '../support/scenario.js';
@@ -23,7 +23,7 @@ const sessions: TmuxSession[] = [];
 beforeAll(async () => {
   if (!tmuxAvailable()) throw new Error('tmux is needed for the console tests: apt-get install -y tmux');
   cwd = await mkdtemp(join(tmpdir(), 'redeemctl-dash-'));
-  [handle] = await Promise.all([createServerDatabase({ poolSize: 2 }), buildDist()]);
+  [handle] = await Promise.all([createServerDatabase({ poolSize: 2 }), ensureDist()]);
   s = await buildTuiDataset(handle.database.db, new Date());
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GROUP, DEFAULT_TOPIC } from '../../src/kafka/settings.js';
-import { BIN, buildDist, REPO_ROOT } from '../support/cliHarness.js';
+import { BIN, ensureDist, REPO_ROOT } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import { admin, brokers, closeAll, createTopic, producer } from '../support/eventsKafka.js';
 import { buildTuiDemo } from '../support/tuiDemo.js';
@@ -32,7 +32,7 @@ afterAll(async () => {
 describe.runIf(out)('the screenshot', () => {
   it(`draws the console to ${out}`, { timeout: 300_000 }, async () => {
     cwd = await mkdtemp(join(tmpdir(), 'redeemctl-shot-'));
-    [handle] = await Promise.all([createServerDatabase({ poolSize: 4 }), buildDist()]);
+    [handle] = await Promise.all([createServerDatabase({ poolSize: 4 }), ensureDist()]);
     const s = await buildTuiDemo(handle.database.db, new Date());
     // Lag on the test broker: the worker's group 2, 0 and 26 messages behind on three partitions.
     await createTopic('dash-demo', 3, DEFAULT_TOPIC);

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventPublisher } from '../../src/events/publisher.js';
 import type { RedemptionEvent } from '../../src/events/redemptionEvent.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
-import { ensureDistBuilt, WorkerProcess } from '../support/workerProcess.js';
+import { ensureDist } from '../support/cliHarness.js';
+import { WorkerProcess } from '../support/workerProcess.js';
 import { brokers, eventFor, KafkaKit, names, pollUntil, recorded, requestsByPartition, settingsFor, workerFixture, wrongEffects } from '../support/workerHarness.js';
 
 const test = useTestDatabase('postgres');
@@ -17,7 +18,7 @@ const publishers: EventPublisher[] = [];
 const PASSWORD = 'pw-never-logged-7f3a';
 
 beforeAll(async () => {
-  const build = await ensureDistBuilt();
+  const build = await ensureDist();
   if (build.built) console.log(`npm run build: ${build.ms} ms`);
 });
 
