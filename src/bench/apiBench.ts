@@ -1,5 +1,6 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { benchBroker } from './benchBroker.js';
+import { envInt } from './envInt.js';
 import { randomBytes } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,11 +65,7 @@ export interface ApiBenchOptions {
 }
 
 export function apiBenchOptions(env: Record<string, string | undefined> = process.env): ApiBenchOptions {
-  const int = (name: string, fallback: number) => {
-    const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${env[name]}`);
-    return value;
-  };
+  const int = (name: string, fallback: number) => envInt(env, name, fallback);
   return {
     rate: int('API_BENCH_RATE', 1_000),
     seconds: int('API_BENCH_SECONDS', 10),

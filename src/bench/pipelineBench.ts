@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { benchBroker } from './benchBroker.js';
+import { envInt } from './envInt.js';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -45,11 +46,7 @@ export interface PipelineOptions {
 }
 
 export function pipelineOptions(env: Record<string, string | undefined> = process.env): PipelineOptions {
-  const int = (name: string, fallback: number) => {
-    const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${env[name]}`);
-    return value;
-  };
+  const int = (name: string, fallback: number) => envInt(env, name, fallback);
   return {
     events: int('PIPELINE_EVENTS', 20_000),
     partitions: int('PIPELINE_PARTITIONS', 8),
