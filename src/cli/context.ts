@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Database } from '../db/database.js';
+import type { LockHolder } from '../db/dataDirLock.js';
 import type { CliIO } from './io.js';
 import { UsageError } from '../engine/errors.js';
 
@@ -8,12 +9,19 @@ export interface GlobalOptions {
   databaseUrl?: string;
   dataDir?: string;
   merchant?: string;
+  /** Seconds to wait for another process holding the embedded database (--lock-wait). */
+  lockWait?: string;
+  /** The command's words ("redeemctl dash"), told to another process that finds the folder taken. */
+  commandName?: string;
 }
 
 /** What a command's action gets: its I/O, the settings, and the database opened on first use. */
 export class CommandContext {
   private database?: Promise<Database>;
   private merchant?: Promise<string>;
+  /** Set by the console: it lends the embedded database to other processes (docs/embedded.md). */
+  private lender?: (asker: LockHolder | undefined) => void;
+  private reopening = false;
 
   constructor(
     readonly io: CliIO,
@@ -26,10 +34,32 @@ export class CommandContext {
     return this.database;
   }
 
-  /** The database without touching its schema (db migrate, db status). */
-  async rawDb(): Promise<Database> {
-    this.database ??= this.openRaw();
+  /**
+   * The database without touching its schema (db migrate, db status, demo). Only with `create`
+   * (demo, db migrate) may an embedded database be created where none is: a mistyped folder is
+   * refused rather than silently holding a new, empty database.
+   */
+  async rawDb(options: { create?: boolean } = {}): Promise<Database> {
+    this.database ??= this.openRaw(options.create ?? false);
     return this.database;
+  }
+
+  /**
+   * For a long-running reader (the console) on the embedded database: when another process asks
+   * for the folder, `onReleaseRequest` is called and should closeDatabase(); db() reopens it later,
+   * refusing at once (no waiting) while the other process still holds it.
+   */
+  lendDatabase(onReleaseRequest: (asker: LockHolder | undefined) => void): void {
+    this.lender = onReleaseRequest;
+  }
+
+  /** Closes the database; the next db() opens it again. */
+  async closeDatabase(): Promise<void> {
+    const current = this.database;
+    this.database = undefined;
+    this.reopening = true;
+    const db = await current?.catch(() => undefined);
+    await db?.close();
   }
 
   merchantId(): Promise<string> {
@@ -53,12 +83,31 @@ export class CommandContext {
     await db?.close();
   }
 
-  private async openRaw(): Promise<Database> {
+  private async openRaw(create: boolean): Promise<Database> {
     const { openDatabase } = await import('../db/database.js');
     const { explainDatabaseError } = await import('../engine/errors.js');
+    const { parseLockWait } = await import('./parse.js');
+    const { describeHolder } = await import('../db/dataDirLock.js');
+    const lockWaitMs = this.reopening ? 0 : parseLockWait(this.options.lockWait);
     let database: Database | undefined;
     try {
-      database = await openDatabase({ url: this.options.databaseUrl, dataDir: this.options.dataDir });
+      database = await openDatabase({
+        url: this.options.databaseUrl,
+        dataDir: this.options.dataDir,
+        embedded: {
+          create,
+          lockWaitMs,
+          command: this.options.commandName,
+          onReleaseRequest: this.lender,
+          onLockWait: (holder, waitMs) =>
+            this.io.stderr.write(
+              holder?.lends
+                ? `The embedded database is open in ${describeHolder(holder)}; asked it to lend the database, waiting.\n`
+                : `Waiting up to ${Math.round(waitMs / 1000)} s for the embedded database: in use by ${describeHolder(holder)}. ` +
+                    'It serves one process at a time; set DATABASE_URL to a PostgreSQL server for concurrent use.\n',
+            ),
+        },
+      });
       // The server pool connects lazily: reach it now, so "cannot connect" is reported as such.
       await database.withConnection((conn) => conn.query('select 1'));
       return database;
@@ -69,7 +118,7 @@ export class CommandContext {
   }
 
   private async open(): Promise<Database> {
-    const database = await this.openRaw();
+    const database = await this.openRaw(false);
     const { migrate, migrationStatus } = await import('../db/migrations.js');
     const { explainDatabaseError } = await import('../engine/errors.js');
     try {

@@ -34,3 +34,13 @@ export function requireText(flag: string, value: string | undefined, why: string
   if (value === undefined || value.trim() === '') throw new UsageError(`${flag} is required ${why}`);
   return value;
 }
+
+/** --lock-wait (env REDEEMCTL_LOCK_WAIT): seconds, 0 to 3600, to wait for the embedded database (unset: the default). */
+export function parseLockWait(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const seconds = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!(seconds >= 0 && seconds <= 3600)) {
+    throw new UsageError(`--lock-wait (or REDEEMCTL_LOCK_WAIT) must be a number of seconds from 0 to 3600, got ${JSON.stringify(raw)}`);
+  }
+  return Math.round(seconds * 1000);
+}

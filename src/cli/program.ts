@@ -46,6 +46,12 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
     .addOption(new Option('--data-dir <dir>', 'folder of the embedded database (env: REDEEMCTL_DATA_DIR; default: .redeemctl)'))
     .addOption(
       new Option('--merchant <id-or-name>', 'merchant to act for (env: REDEEMCTL_MERCHANT; default: the only one in the database)'),
+    )
+    .addOption(
+      new Option(
+        '--lock-wait <seconds>',
+        'embedded database only: how long to wait while another process uses it; 0 refuses at once (env: REDEEMCTL_LOCK_WAIT; default: 10)',
+      ),
     );
 
   const builder: ProgramBuilder = {
@@ -58,6 +64,8 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
           databaseUrl: readEnvOrFlag(all.databaseUrl, io.env.DATABASE_URL),
           dataDir: all.dataDir ?? io.env.REDEEMCTL_DATA_DIR ?? '.redeemctl',
           merchant: readEnvOrFlag(all.merchant, io.env.REDEEMCTL_MERCHANT),
+          lockWait: readEnvOrFlag(all.lockWait, io.env.REDEEMCTL_LOCK_WAIT),
+          commandName: commandPath(command),
         });
         try {
           const code = await fn(ctx, all, command);
@@ -81,6 +89,13 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerMonitoringCommands(program, builder);
   registerDashCommand(program, builder);
   return program;
+}
+
+/** "redeemctl codes import": the command's words, without arguments or flags. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 function readEnvOrFlag(flag: string | undefined, env: string | undefined): string | undefined {

@@ -66,17 +66,25 @@ export function registerDashCommand(program: Command, cli: ProgramBuilder): void
         const kafka = brokers?.trim()
           ? { settings: kafkaSettings({ brokers, topic: undefined }, io.env), group: options.group ?? DEFAULT_GROUP }
           : undefined;
-        const { db } = await ctx.db();
+        // On the embedded database the interactive console lends the folder to any other redeemctl
+        // process that asks for it, so support staff can redeem while it is open (docs/embedded.md).
+        const lends = !options.once && !ctx.options.databaseUrl;
+        let lending: import('../tui/data/lendingSource.js').LendingSource | undefined;
+        if (lends) ctx.lendDatabase((asker) => lending?.releaseRequested(asker));
+        await ctx.db();
         const merchantId = await ctx.merchantId();
         const { openDashSource } = await import('../tui/data/openSource.js');
-        const source = openDashSource({
-          db,
-          merchantId,
-          threshold,
-          ...(kafka && { kafka }),
-          ...(workerMetricsUrl !== undefined && { workerMetricsUrl }),
-          sideTimeoutMs: Math.min(3_000, Math.max(1_000, intervalMs)),
-        });
+        const openSource = async () =>
+          openDashSource({
+            db: (await ctx.db()).db,
+            merchantId,
+            threshold,
+            ...(kafka && { kafka }),
+            ...(workerMetricsUrl !== undefined && { workerMetricsUrl }),
+            sideTimeoutMs: Math.min(3_000, Math.max(1_000, intervalMs)),
+          });
+        const { lendingSource } = await import('../tui/data/lendingSource.js');
+        const source = lends ? (lending = lendingSource({ open: openSource, closeDatabase: () => ctx.closeDatabase() })) : await openSource();
         try {
           const { renderFrame, runInteractive } = await import('../tui/run.js');
           if (options.once) {

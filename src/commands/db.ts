@@ -13,7 +13,7 @@ export function registerDbCommands(program: Command, cli: ProgramBuilder): void 
     .action(
       cli.action<{ json?: boolean }>(async (ctx, options) => {
         const { migrate } = await import('../db/migrations.js');
-        const database = await ctx.rawDb();
+        const database = await ctx.rawDb({ create: true });
         const applied = await migrate(database);
         if (options.json) writeJson(ctx.io, { database: database.location, backend: database.backend, applied });
         else if (applied.length === 0) writeLine(ctx.io, `Schema is current (${database.location}); nothing to apply.`);

@@ -27,7 +27,7 @@ export function registerDemoCommand(program: Command, cli: ProgramBuilder): void
         };
         const heading = (text: string) => say('\n' + paint(io, 'bold', `== ${text}`));
 
-        const database = await ctx.rawDb();
+        const database = await ctx.rawDb({ create: true });
         const sc = { database, actor: ctx.actor() };
         const { applied, seeded } = await story.setUp(sc);
         heading(`Database: ${database.backend} (${database.location})`);

@@ -32,12 +32,14 @@ export interface OpenOptions {
   url?: string | undefined;
   dataDir?: string | undefined;
   poolSize?: number | undefined;
+  /** The embedded database only: create, lock waiting and who we are (src/db/pglite.ts). */
+  embedded?: import('./pglite.js').EmbeddedOptions | undefined;
 }
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.url) return openPostgres(options.url, options.poolSize ?? 10);
   const { openPGlite } = await import('./pglite.js');
-  return openPGlite(options.dataDir ?? '.redeemctl');
+  return openPGlite(options.dataDir ?? '.redeemctl', options.embedded);
 }
 
 /** The URL with its password hidden, for messages and logs. */

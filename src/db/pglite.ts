@@ -1,20 +1,60 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely } from 'kysely';
 import type { Database } from './database.js';
 import { quoteIdent } from './database.js';
+import { currentCommand, lockDataDir, type DataDirLock, type LockHolder } from './dataDirLock.js';
 import { Mutex } from './mutex.js';
+import { DependencyError } from '../engine/errors.js';
 import { PGliteDialect } from './pgliteDialect.js';
 import type { Schema } from './schema.js';
 
-/** The embedded default: PostgreSQL compiled to WASM, persisted in a folder, in this process. */
-export async function openPGlite(dataDir: string): Promise<Database> {
+export interface EmbeddedOptions {
+  /** Create the database when the folder holds none (demo, db migrate); otherwise refuse. */
+  create?: boolean | undefined;
+  /** How long to wait for another process holding the folder; 0 refuses at once. */
+  lockWaitMs?: number | undefined;
+  /** What this process is, told to others who find the folder taken. */
+  command?: string | undefined;
+  /** Called when the folder is taken and waiting starts. */
+  onLockWait?: ((holder: LockHolder | undefined, waitMs: number) => void) | undefined;
+  /** Lend the folder: called when another process asks for it (the console closes, then reopens). */
+  onReleaseRequest?: ((asker: LockHolder | undefined) => void) | undefined;
+}
+
+/** Waiting this long for another process is enough for a short command (redeem, quote) to finish. */
+export const DEFAULT_LOCK_WAIT_MS = 10_000;
+
+/**
+ * The embedded default: PostgreSQL compiled to WASM, persisted in a folder, in this process. The
+ * folder is locked for as long as it is open (src/db/dataDirLock.ts), and released after close.
+ */
+export async function openPGlite(dataDir: string, options: EmbeddedOptions = {}): Promise<Database> {
   const isMemory = dataDir === 'memory://';
   const location = isMemory ? dataDir : resolve(dataDir);
-  if (!isMemory) mkdirSync(location, { recursive: true });
-  const pglite = new PGlite(isMemory ? undefined : location);
-  await pglite.waitReady;
+  let lock: DataDirLock | undefined;
+  if (!isMemory) {
+    if (!holdsDatabase(location)) {
+      if (!options.create) throw new NoEmbeddedDatabaseError(location);
+      mkdirSync(location, { recursive: true });
+    }
+    const waitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
+    lock = await lockDataDir(realpathSync(location), {
+      command: options.command ?? currentCommand(),
+      waitMs,
+      onWait: (holder) => options.onLockWait?.(holder, waitMs),
+      ...(options.onReleaseRequest && { onReleaseRequest: options.onReleaseRequest }),
+    });
+  }
+  let pglite: PGlite;
+  try {
+    pglite = new PGlite(isMemory ? undefined : location);
+    await pglite.waitReady;
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
   const mutex = new Mutex();
   const db = new Kysely<Schema>({ dialect: new PGliteDialect(pglite, mutex) });
 
@@ -37,10 +77,34 @@ export async function openPGlite(dataDir: string): Promise<Database> {
       return unlisten;
     },
     async close() {
-      await db.destroy();
-      await pglite.close();
+      try {
+        await db.destroy();
+        await pglite.close();
+      } finally {
+        // Only once PGlite has written everything out may another process open the folder.
+        await lock?.release();
+      }
     },
   };
+}
+
+/** A folder holds an embedded database once PostgreSQL has initialised it (PG_VERSION written). */
+export function holdsDatabase(folder: string): boolean {
+  return existsSync(join(folder, 'PG_VERSION'));
+}
+
+/**
+ * The folder given holds no database: most likely a mistyped --data-dir or REDEEMCTL_DATA_DIR, so
+ * nothing is created there (only demo and db migrate create one). Exit 3, like an unreachable server.
+ */
+export class NoEmbeddedDatabaseError extends DependencyError {
+  constructor(readonly folder: string) {
+    super(
+      `No embedded database at ${folder}. Check --data-dir / REDEEMCTL_DATA_DIR (default: .redeemctl in the current folder), ` +
+        'or create one there with `redeemctl demo` (sample data) or `redeemctl db migrate` (empty), ' +
+        'or set DATABASE_URL to use a PostgreSQL server.',
+    );
+  }
 }
 
 /** How much COPY text goes into one blob: bounded memory, and few enough round trips. */
