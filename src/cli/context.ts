@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import type { Database } from '../db/database.js';
 import type { LockHolder } from '../db/dataDirLock.js';
 import type { CliIO } from './io.js';
+import { setKafkaVerbose } from '../kafka/verbosity.js';
 import { UsageError } from '../engine/errors.js';
 
 /** Settings every command may use; each resolves flag, then environment, then default. */
@@ -13,6 +14,8 @@ export interface GlobalOptions {
   lockWait?: string;
   /** The command's words ("redeemctl dash"), told to another process that finds the folder taken. */
   commandName?: string;
+  /** --verbose: the Kafka client's own log lines on stderr (src/kafka/client.ts). */
+  verbose?: boolean;
 }
 
 /** What a command's action gets: its I/O, the settings, and the database opened on first use. */
@@ -26,7 +29,10 @@ export class CommandContext {
   constructor(
     readonly io: CliIO,
     readonly options: GlobalOptions,
-  ) {}
+  ) {
+    // The Kafka clients of this command (its own, the worker's, serve's publisher) log only with --verbose.
+    setKafkaVerbose(options.verbose ?? false);
+  }
 
   /** The database, migrated: the embedded one is migrated on open so a first command just works. */
   db(): Promise<Database> {

@@ -1,6 +1,6 @@
 import { CommanderError, createProgram, type ProgramState } from './program.js';
 import { processIO, type CliIO } from './io.js';
-import { RedeemctlError } from '../engine/errors.js';
+import { explainKafkaError, NotConfirmedError, OperatorAbortError, RedeemctlError } from '../engine/errors.js';
 
 /** Exit code for an unexpected failure (a bug or an unclassified server error), distinct from 0-3. */
 export const EXIT_UNEXPECTED = 4;
@@ -23,6 +23,13 @@ function reportError(error: unknown, io: CliIO): number {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
     return 2;
   }
+  // Stopped by the operator, or not confirmed: what happened, not an error (exit 130 or 1).
+  if (error instanceof OperatorAbortError || error instanceof NotConfirmedError) {
+    io.stderr.write(`${error.message}\n`);
+    return error.exitCode;
+  }
+  // Kafka not reachable is one line, even where a caller wrapped it in words of its own.
+  error = explainKafkaError(error);
   if (error instanceof RedeemctlError) {
     io.stderr.write(`error: ${error.message}\n`);
     if (io.env.DEBUG && error.cause) io.stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);

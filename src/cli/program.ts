@@ -12,6 +12,9 @@ import { registerServeCommands } from '../commands/serve.js';
 import { registerEventCommands } from '../commands/events.js';
 import { registerMonitoringCommands } from '../commands/monitoring.js';
 import { registerDashCommand } from '../commands/dash.js';
+import { registerMembersCommands } from '../commands/members.js';
+import { registerRewardsCommands } from '../commands/rewards.js';
+import { registerRedemptionsCommands } from '../commands/redemptions.js';
 
 /** What an action reports back: 0 done, 1 refused or partly failed (docs/product.md). */
 export type ActionResult = number | void;
@@ -52,7 +55,8 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
         '--lock-wait <seconds>',
         'embedded database only: how long to wait while another process uses it; 0 refuses at once (env: REDEEMCTL_LOCK_WAIT; default: 10)',
       ),
-    );
+    )
+    .addOption(new Option('--verbose', "more detail on stderr: the Kafka client's own log lines (kafkajs)"));
 
   const builder: ProgramBuilder = {
     io,
@@ -66,6 +70,7 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
           merchant: readEnvOrFlag(all.merchant, io.env.REDEEMCTL_MERCHANT),
           lockWait: readEnvOrFlag(all.lockWait, io.env.REDEEMCTL_LOCK_WAIT),
           commandName: commandPath(command),
+          verbose: all.verbose ?? false,
         });
         try {
           const code = await fn(ctx, all, command);
@@ -88,6 +93,9 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerServeCommands(program, builder);
   registerMonitoringCommands(program, builder);
   registerDashCommand(program, builder);
+  registerMembersCommands(program, builder);
+  registerRewardsCommands(program, builder);
+  registerRedemptionsCommands(program, builder);
   return program;
 }
 

@@ -1,5 +1,6 @@
 import type { CancelResult, QuoteResult, RedeemResult, UseResult } from '../engine/types.js';
 import type { CliIO } from './io.js';
+import { formatCount } from './format.js';
 import { keyValues, paint, table } from './output.js';
 
 // Human renderings of engine results, shared by the commands and the demo.
@@ -13,10 +14,10 @@ export function renderRedeem(io: CliIO, result: RedeemResult): string {
       table(
         io,
         ['redemption code', 'promo code', 'qty', 'points'],
-        result.redemptions.map((r) => [r.redemption_code, r.promo_code, r.qty, r.points_deducted]),
+        result.redemptions.map((r) => [r.redemption_code, r.promo_code, formatCount(r.qty), formatCount(r.points_deducted)]),
       ),
     );
-    lines.push(`event ${result.event_id}; new balance ${result.new_balance}`);
+    lines.push(`event ${result.event_id}; new balance ${formatCount(result.new_balance)}`);
   } else {
     lines.push(`${paint(io, 'red', 'REFUSED')} ${result.error_code}: ${result.message}${replay}`);
     lines.push(`event ${result.event_id}`);
@@ -24,21 +25,24 @@ export function renderRedeem(io: CliIO, result: RedeemResult): string {
   return lines.join('\n');
 }
 
+/** The verdict line is the engine's: what redeem would answer for this quantity (quote_reward's would_fail). */
 export function renderQuote(io: CliIO, reward: string, user: string, q: QuoteResult): string {
-  const verdict = q.eligible ? paint(io, 'green', 'eligible') : paint(io, 'red', `not eligible: ${q.error_code}`);
+  const fail = q.would_fail;
+  const verdict = fail ? paint(io, 'red', `would fail: ${fail.error_code}`) + ` (${fail.message})` : paint(io, 'green', 'eligible');
   return keyValues(io, [
     ['reward', reward],
     ['member', user],
-    ['verdict', verdict + (q.message ? ` (${q.message})` : '')],
-    ['points per unit', q.points_per_unit ?? 'no price applies'],
-    [`total for ${q.quantity ?? 1}`, q.total_points ?? ''],
-    ['balance', q.balance ?? ''],
-    ['max quantity now', q.max_quantity],
+    ['verdict', verdict],
+    ['points per unit', q.points_per_unit === null || q.points_per_unit === undefined ? 'no price applies' : formatCount(q.points_per_unit)],
+    [`total for ${formatCount(q.quantity ?? 1)}`, formatCount(q.total_points)],
+    ['balance', formatCount(q.balance)],
+    ['max quantity now', formatCount(q.max_quantity)],
     ['bound by', q.binding ?? ''],
-    ['codes available', q.codes_available ?? ''],
-    ['stock remaining', q.stock_remaining ?? ''],
+    ['codes available', formatCount(q.codes_available)],
+    ['stock remaining', formatCount(q.stock_remaining)],
     ...(q.limits ?? []).map(
-      (l) => [`limit (${l.scope}/${l.unit})`, `${l.used} of ${l.limit} used, ${l.remaining} left`] as [string, string],
+      (l) =>
+        [`limit (${l.scope}/${l.unit})`, `${formatCount(l.used)} of ${formatCount(l.limit)} used, ${formatCount(l.remaining)} left`] as [string, string],
     ),
   ]);
 }
@@ -52,7 +56,7 @@ export function renderCancel(io: CliIO, result: CancelResult): string {
     table(
       io,
       ['redemption code', 'promo code', 'qty', 'refund', 'was used'],
-      result.rows.map((r) => [r.redemption_code, r.promo_code, r.qty, r.points_refunded, r.was_used ? 'yes' : '']),
+      result.rows.map((r) => [r.redemption_code, r.promo_code, formatCount(r.qty), formatCount(r.points_refunded), r.was_used ? 'yes' : '']),
     ),
   ].join('\n');
 }

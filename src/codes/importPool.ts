@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
-import { UsageError } from '../engine/errors.js';
+import { OperatorAbortError, UsageError } from '../engine/errors.js';
 import { CodeCsv, inputSize } from './csvRows.js';
 import { fileSink } from './csvOut.js';
 import { countStage, earlierBatches, markDuplicates } from './dedupe.js';
@@ -23,6 +23,25 @@ export interface ImportRequest {
   reportPath?: string;
   actor: string;
   progress?: Progress;
+  /**
+   * Aborted by SIGINT or SIGTERM: the import stops at the next step (between batches of rows
+   * while reading, or between statements) and rolls back: nothing is imported. Past the commit
+   * it is done, and reported as usual.
+   */
+  signal?: AbortSignal;
+}
+
+/** An import stopped by SIGINT or SIGTERM before it committed: rolled back, nothing imported (exit 130). */
+export class ImportInterruptedError extends OperatorAbortError {
+  constructor(
+    readonly signalName: string,
+    /** What it was doing: reading the file, checking duplicates, importing. */
+    readonly phase: string,
+    readonly rowsRead: number,
+    readonly file: string,
+  ) {
+    super(`Interrupted by ${signalName} while ${phase}: nothing was imported from ${file} (the import is one transaction; it was rolled back)`);
+  }
 }
 
 /** How many problems the result (and the screen) carries; --report has all of them. */
@@ -33,6 +52,7 @@ export const SHOWN_PROBLEMS = 10;
  * insert every importable code with one INSERT … SELECT (the pool-count trigger fires once) under
  * a new import batch, or roll back: --dry-run, or invalid rows without --skip-invalid.
  * Imports of one merchant take turns (an advisory lock), so the duplicate check holds at insert.
+ * Interrupted (req.signal) before the commit, it rolls back and throws ImportInterruptedError.
  */
 export async function importCodes(database: Database, req: ImportRequest): Promise<ImportResult> {
   const size = await inputSize(req.file);
@@ -46,16 +66,24 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
   const report = req.reportPath ? await fileSink(req.reportPath, '--report') : null;
   const started = performance.now();
   const lap = () => Math.round(performance.now() - started) / 1000;
+  let phase = 'waiting for another import of this merchant';
+  const checkpoint = () => {
+    if (req.signal?.aborted) throw new ImportInterruptedError(signalNameOf(req.signal), phase, csv.rowsRead, req.file);
+  };
   return database.withConnection(async (conn) => {
     await conn.exec('begin');
     try {
       await conn.query(`select pg_advisory_xact_lock(hashtext('redeemctl codes import'), hashtext($1))`, [req.merchantId]);
       // The duplicate checks hash and the insert sorts a million rows: in memory, not on disk.
       await conn.exec(`set local work_mem = '128MB'`);
+      checkpoint();
+      phase = `reading ${name}`;
       await createStage(conn);
-      await stageRows(conn, csv.rows());
+      await stageRows(conn, untilAborted(csv.rows(), checkpoint));
       if (csv.rowsRead === 0) throw new UsageError(`${name} has a header and no rows: there is nothing to import`);
       const staged = lap();
+      checkpoint();
+      phase = 'checking for duplicates';
       progress?.phase(`checking ${thousands(csv.rowsRead)} rows for duplicates…`);
       await conn.exec('analyze codes_stage');
       await markDuplicates(conn, req.merchantId);
@@ -63,6 +91,8 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
       const deduped = lap();
       const write = !req.dryRun && counts.importable > 0 && (counts.invalid === 0 || req.skipInvalid);
       let batch: { id: string; created_at: Date } | null = null;
+      checkpoint();
+      phase = 'importing';
       if (write) {
         progress?.phase(`importing ${thousands(counts.importable)} codes…`);
         batch = await insertCodes(conn, { ...req, fileName: name, sha256: csv.sha256, rowsRead: csv.rowsRead, counts });
@@ -71,6 +101,8 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
       const problems = await firstProblems(conn, req.reward.id, SHOWN_PROBLEMS);
       if (report) await writeReport(conn, req.reward.id, report);
       const earlier = counts.importable === 0 && counts.duplicateInPool > 0 ? await earlierBatches(conn) : [];
+      // The last moment to stop: after the commit the import is done.
+      checkpoint();
       await conn.exec(write ? 'commit' : 'rollback');
       await report?.close();
       progress?.done();
@@ -104,9 +136,25 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
       // A file that could not be read leaves no half-written report behind.
       await report?.close().catch(() => {});
       if (req.reportPath) await rm(req.reportPath, { force: true });
+      // Stopped by a signal, whatever the step in flight threw on its way out (COPY cut short).
+      if (req.signal?.aborted && !(error instanceof ImportInterruptedError)) {
+        throw new ImportInterruptedError(signalNameOf(req.signal), phase, csv.rowsRead, req.file);
+      }
       throw error;
     }
   });
+}
+
+function signalNameOf(signal: AbortSignal): string {
+  return typeof signal.reason === 'string' ? signal.reason : 'SIGINT';
+}
+
+/** The batches of rows, until `checkpoint` throws (the import was interrupted): COPY then fails and the transaction rolls back. */
+async function* untilAborted<T>(batches: AsyncIterable<T>, checkpoint: () => void): AsyncGenerator<T> {
+  for await (const batch of batches) {
+    checkpoint();
+    yield batch;
+  }
 }
 
 function round(seconds: number): number {

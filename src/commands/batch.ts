@@ -48,10 +48,24 @@ export function registerBatchCommands(program: Command, cli: ProgramBuilder): vo
         const { exitCodeOf } = await import('../engine/batch/summary.js');
         const { Progress } = await import('../engine/batch/progress.js');
         const { explainBatchError } = await import('../engine/batch/errors.js');
+        const { commandLine, signalName, watchInterrupt } = await import('../cli/interrupt.js');
+        const heartbeatMs = parseWholeNumber('REDEEMCTL_BATCH_HEARTBEAT_MS', ctx.io.env.REDEEMCTL_BATCH_HEARTBEAT_MS ?? '5000', 100, 600_000);
         const { db, location } = await ctx.db();
         const merchantId = await ctx.merchantId();
         const progress = new Progress(ctx.io);
         const dryRun = options.dryRun ?? false;
+        const resume = commandLine(command);
+        // Ctrl-C or SIGTERM: no new row starts, the rows in flight finish, the batch is marked
+        // interrupted, and the command says how far it got (below). A second one stops at once.
+        const interrupt = watchInterrupt({
+          onSecond: (signal) => {
+            progress.end();
+            ctx.io.stderr.write(
+              `\n${signal} again: stopping now. A row in flight is granted once or not at all (its transaction rolls back); ` +
+                `to resume, run the same command again:\n  ${resume}\n`,
+            );
+          },
+        });
         let summary;
         try {
           summary = await runBatch(db, {
@@ -66,11 +80,22 @@ export function registerBatchCommands(program: Command, cli: ProgramBuilder): vo
             batchId: options.batchId,
             reportPath: options.report,
             onProgress: (outcomes, total) => progress.update({ done: outcomes.done, total, counts: outcomes.counts, dryRun }),
+            signal: interrupt.signal,
+            commandLine: resume,
+            heartbeatMs,
           });
         } catch (error) {
           throw explainBatchError(error, location);
         } finally {
+          interrupt.dispose();
           progress.end();
+        }
+        if (summary.status === 'interrupted') {
+          const { OperatorAbortError } = await import('../engine/errors.js');
+          const { renderInterrupted } = await import('../engine/batch/render.js');
+          // --json still gets its one document (status "interrupted", rows_done); the story goes to stderr.
+          if (options.json) writeJson(ctx.io, summary);
+          throw new OperatorAbortError(renderInterrupted(summary, signalName(interrupt.signal), resume));
         }
         if (options.json) {
           if (summary.results === null && !summary.report) {

@@ -79,20 +79,47 @@ export function registerCodesCommands(program: Command, cli: ProgramBuilder): vo
         const lot = await checkLot(options.lot);
         const actor = ctx.actor(options.actor);
         const { database, merchantId, reward } = await poolReward(ctx, options.reward);
-        const { importCodes } = await import('../codes/importPool.js');
+        const { ImportInterruptedError, importCodes } = await import('../codes/importPool.js');
         const { importExitCode } = await import('../codes/importResult.js');
         const { Progress } = await import('../codes/progress.js');
-        const result = await importCodes(database, {
-          file,
-          merchantId,
-          reward,
-          lot,
-          dryRun: options.dryRun ?? false,
-          skipInvalid: options.skipInvalid ?? false,
-          ...(options.report !== undefined && { reportPath: options.report }),
-          actor,
-          progress: new Progress(ctx.io),
+        const { commandLine, watchInterrupt } = await import('../cli/interrupt.js');
+        const progress = new Progress(ctx.io);
+        const again = commandLine(command);
+        // Ctrl-C or SIGTERM: the import stops at its next step and rolls back (below). A second one
+        // stops at once: the transaction rolls back on the server when the connection drops.
+        const interrupt = watchInterrupt({
+          onSecond: (signal) => {
+            progress.done();
+            ctx.io.stderr.write(`\n${signal} again: stopping now; the import's transaction rolls back, so nothing is imported. Run it again with:\n  ${again}\n`);
+          },
         });
+        let result;
+        try {
+          result = await importCodes(database, {
+            file,
+            merchantId,
+            reward,
+            lot,
+            dryRun: options.dryRun ?? false,
+            skipInvalid: options.skipInvalid ?? false,
+            ...(options.report !== undefined && { reportPath: options.report }),
+            actor,
+            progress,
+            signal: interrupt.signal,
+          });
+        } catch (error) {
+          if (!(error instanceof ImportInterruptedError)) throw error;
+          const { OperatorAbortError } = await import('../engine/errors.js');
+          const read = error.rowsRead > 0 ? ` It had read ${error.rowsRead.toLocaleString('en-US')} rows.` : '';
+          throw new OperatorAbortError(
+            `${error.message}.${read}\n` +
+              'Run the same command again to import the file; it starts from the beginning, and a re-run never imports a code twice ' +
+              '(codes already in the pool are counted as duplicates and skipped):\n' +
+              `  ${again}`,
+          );
+        } finally {
+          interrupt.dispose();
+        }
         if (options.json) writeJson(ctx.io, result);
         else writeLine(ctx.io, (await import('../codes/report.js')).renderImport(ctx.io, result));
         return importExitCode(result);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ProgramBuilder } from '../cli/program.js';
+import { formatCount, formatTime } from '../cli/format.js';
 import { keyValues, table, writeJson, writeLine } from '../cli/output.js';
 
 export const DEFAULT_FIXTURE = new URL('../../fixtures/demo.json', import.meta.url);
@@ -32,7 +33,7 @@ export function registerDbCommands(program: Command, cli: ProgramBuilder): void 
         if (options.json) writeJson(ctx.io, { database: database.location, backend: database.backend, migrations: statuses });
         else {
           writeLine(ctx.io, `${database.backend} ${database.location}`);
-          writeLine(ctx.io, table(ctx.io, ['id', 'migration', 'state', 'applied at'], statuses.map((s) => [s.id, s.name, s.state, s.appliedAt?.toISOString()])));
+          writeLine(ctx.io, table(ctx.io, ['id', 'migration', 'state', 'applied at'], statuses.map((s) => [s.id, s.name, s.state, formatTime(s.appliedAt)])));
         }
         return statuses.every((s) => s.state === 'applied') ? 0 : 1;
       }),
@@ -54,9 +55,9 @@ export function registerDbCommands(program: Command, cli: ProgramBuilder): void 
           writeLine(ctx.io, `Seeded ${file}`);
           writeLine(ctx.io, keyValues(ctx.io, [
             ['merchant', `${summary.merchant} (${summary.merchantId})`],
-            ['members', summary.users],
-            ['rewards', summary.rewards],
-            ['codes added', summary.codes],
+            ['members', formatCount(summary.users)],
+            ['rewards', formatCount(summary.rewards)],
+            ['codes added', formatCount(summary.codes)],
           ]));
         }
       }),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ProgramBuilder } from '../cli/program.js';
+import { formatCount } from '../cli/format.js';
 import { paint, table, writeJson, writeLine } from '../cli/output.js';
 
 /**
@@ -40,7 +41,7 @@ export function registerDemoCommand(program: Command, cli: ProgramBuilder): void
 
         heading('Pricing: COFFEE-VOUCHER per member (tier beats persona beats tag; fallback 120)');
         const pricing = await story.pricing(sc, seeded);
-        say(table(io, ['member', 'points per unit'], pricing));
+        say(table(io, ['member', 'points per unit'], pricing.map(([email, points]) => [email, formatCount(points)])));
 
         const redemptions: Record<string, unknown> = {};
         const steps = story.redemptionSteps(seeded, sc.actor);
@@ -71,7 +72,7 @@ export function registerDemoCommand(program: Command, cli: ProgramBuilder): void
 
         const balances = await story.balances(sc, seeded);
         heading('Balances now');
-        say(table(io, ['member', 'points'], balances.map((b) => [b.email, b.points_balance])));
+        say(table(io, ['member', 'points'], balances.map((b) => [b.email, formatCount(b.points_balance)])));
         say('\nNext: `redeemctl quote --user vip@example.com --reward COFFEE-VOUCHER`, `redeemctl pool health`, `redeemctl --help`.');
 
         if (options.json) {

@@ -104,11 +104,11 @@ export function registerEventCommands(program: Command, cli: ProgramBuilder): vo
       const { openSession, throwawayGroup, topicOffsets } = await import('../ops/kafkaClients.js');
       const { tail } = await import('../ops/tail.js');
       const { renderTailed } = await import('../ops/render.js');
+      const { watchInterrupt } = await import('../cli/interrupt.js');
       const session = await openSession(settings, 'redeemctl-tail', ctx.io.env);
       const groupId = options.group ?? throwawayGroup('tail');
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+      // Ctrl-C or SIGTERM ends the tail (exit 0 after the count); a second one exits at once.
+      const stop = watchInterrupt({ onSecond: () => {} });
       try {
         if (!(await topicOffsets(session.admin, settings.topic))) throw new UsageError(`Topic ${settings.topic} does not exist: check --topic or KAFKA_TOPIC`);
         const shown = await tail(session.kafka, {
@@ -124,7 +124,7 @@ export function registerEventCommands(program: Command, cli: ProgramBuilder): vo
         note(ctx.io, `${shown} message(s) shown`);
         return 0;
       } finally {
-        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+        stop.dispose();
         if (options.group === undefined) await session.admin.deleteGroups([groupId]).catch(() => {});
         await session.close();
       }

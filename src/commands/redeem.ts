@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ProgramBuilder } from '../cli/program.js';
 import type { CommandContext } from '../cli/context.js';
+import type { ResolvedKey } from '../engine/resolve.js';
 import { writeJson, writeLine } from '../cli/output.js';
 import { parseMode, parseWholeNumber, requireText } from '../cli/parse.js';
 
@@ -25,10 +26,13 @@ async function resolveTarget(ctx: CommandContext, userKey: string, rewardKey: st
   return { db, merchantId, user, reward };
 }
 
-function notFound(ctx: CommandContext, json: boolean | undefined, code: string, message: string): number {
-  if (json) writeJson(ctx.io, { success: false, error_code: code, message });
-  else writeLine(ctx.io, `REFUSED ${code}: ${message}`);
-  return 1;
+/** A key that names nothing: refused like the engine would; a reward_code with the nearest codes. */
+async function notFound(ctx: CommandContext, options: RedeemOptions, user: ResolvedKey, reward: ResolvedKey): Promise<number> {
+  const { refuse } = await import('../cli/refuse.js');
+  if (!user.id) return refuse(ctx.io, options.json, 'USER_NOT_FOUND', `No member with ${user.kind} ${options.user}`);
+  const { describeUnknownReward } = await import('../lookup/rewardNotFound.js');
+  const { message, suggestions } = await describeUnknownReward((await ctx.db()).db, await ctx.merchantId(), options.reward);
+  return refuse(ctx.io, options.json, 'REWARD_NOT_FOUND', message, { suggestions });
 }
 
 export function registerRedeemCommands(program: Command, cli: ProgramBuilder): void {
@@ -50,8 +54,7 @@ export function registerRedeemCommands(program: Command, cli: ProgramBuilder): v
         const reason = mode === 'calc' ? options.reason : requireText('--reason', options.reason, `with --mode ${mode}`);
         const actor = ctx.actor(options.actor);
         const { db, merchantId, user, reward } = await resolveTarget(ctx, options.user, options.reward);
-        if (!user.id) return notFound(ctx, options.json, 'USER_NOT_FOUND', `No member with ${user.kind} ${options.user}`);
-        if (!reward.id) return notFound(ctx, options.json, 'REWARD_NOT_FOUND', `No reward with reward_code ${options.reward}`);
+        if (!user.id || !reward.id) return notFound(ctx, options, user, reward);
 
         const { redeem } = await import('../engine/redeem.js');
         const result = await redeem(db, {
@@ -82,13 +85,13 @@ export function registerRedeemCommands(program: Command, cli: ProgramBuilder): v
       cli.action<RedeemOptions>(async (ctx, options) => {
         const quantity = parseWholeNumber('--quantity', options.quantity ?? '1', 1, 1000);
         const { db, merchantId, user, reward } = await resolveTarget(ctx, options.user, options.reward);
-        if (!user.id) return notFound(ctx, options.json, 'USER_NOT_FOUND', `No member with ${user.kind} ${options.user}`);
-        if (!reward.id) return notFound(ctx, options.json, 'REWARD_NOT_FOUND', `No reward with reward_code ${options.reward}`);
+        if (!user.id || !reward.id) return notFound(ctx, options, user, reward);
         const { quote } = await import('../engine/quote.js');
         const result = await quote(db, { merchantId, userId: user.id, rewardId: reward.id, quantity });
         if (options.json) writeJson(ctx.io, result);
         else writeLine(ctx.io, (await import('../cli/render.js')).renderQuote(ctx.io, options.reward, options.user, result));
-        return result.eligible ? 0 : 1;
+        // Exit 1 whenever redeem would refuse this request as quoted, not only when ineligible.
+        return result.would_succeed ? 0 : 1;
       }),
     );
 }

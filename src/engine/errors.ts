@@ -71,3 +71,67 @@ export function explainDatabaseError(error: unknown, location?: string): unknown
   }
   return error;
 }
+
+/**
+ * The operator stopped the command: Ctrl-C at a prompt, or SIGINT / SIGTERM while it ran. The
+ * message says what was done and how to go on. Exit 130, what a shell reports for a Ctrl-C.
+ */
+export class OperatorAbortError extends RedeemctlError {
+  override readonly exitCode = 130;
+}
+
+/** A confirmation prompt was answered with anything but yes: nothing changed; exit 1. */
+export class NotConfirmedError extends RedeemctlError {}
+
+/** Kafka could not be reached (no broker answered): exit 3, one line naming the brokers and the setting. */
+export class KafkaUnreachableError extends DependencyError {
+  constructor(
+    readonly brokers: readonly string[],
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot reach Kafka at ${brokers.join(',')} (${reason}). Check KAFKA_BROKERS (or --brokers) and that the broker is running.`, options);
+  }
+}
+
+const KAFKA_CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound']);
+
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = error; e !== undefined && e !== null && chain.length < 10 && !chain.includes(e); e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
+/** Why no broker answered, in a few words: from the errno of the innermost connection error. */
+function kafkaReason(error: unknown): string {
+  for (const e of causes(error).reverse()) {
+    const code = codeOf(e);
+    if (code === 'ECONNREFUSED') return 'connection refused';
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
+    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
+    if (code === 'ETIMEDOUT') return 'connection timed out';
+    if (code === 'ECONNRESET' || code === 'EPIPE') return 'connection reset';
+  }
+  if (causes(error).some((e) => (e as { name?: unknown } | null)?.name === 'KafkaJSConnectionClosedError')) return 'the connection was closed';
+  const message = error instanceof Error ? error.message : String(error);
+  if (/timeout|timed out/i.test(message)) return 'no answer in time';
+  return message.replace(/\s+/g, ' ').trim() || 'no broker answered';
+}
+
+/**
+ * Turns a failure to reach Kafka into the error an operator should see: one line naming the
+ * brokers and the setting, exit 3. An error that already is one (possibly wrapped by a caller that
+ * added its own words, as `serve` does) is returned as it is; with `brokers`, kafkajs's connection
+ * errors (refused, unknown host, timeout, retries exhausted) become one. Anything else is returned unchanged.
+ */
+export function explainKafkaError(error: unknown, brokers?: readonly string[]): unknown {
+  const explained = causes(error).find((e) => e instanceof KafkaUnreachableError);
+  if (explained) return explained;
+  if (brokers === undefined || error instanceof RedeemctlError) return error;
+  const connection = causes(error).some((e) => {
+    const name = (e as { name?: unknown } | null)?.name;
+    const code = codeOf(e);
+    return (typeof name === 'string' && KAFKA_CONNECTION_ERRORS.has(name)) || (code !== undefined && CONNECTION_ERRNOS.has(code));
+  });
+  return connection ? new KafkaUnreachableError(brokers, kafkaReason(error), { cause: error }) : error;
+}

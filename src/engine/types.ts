@@ -94,7 +94,9 @@ export interface QuoteResult {
   codes_available?: number | null;
   stock_remaining?: number | null;
   limits?: Array<{ scope: string; unit: string; limit: number; used: number; remaining: number }>;
+  /** Whether redeem would accept this quantity now; when not, its first refusal (sql/0013_quote_verdict.sql). */
   would_succeed?: boolean;
+  would_fail?: { error_code: ErrorCode; message: string } | null;
 }
 
 export type Selector = 'redemption' | 'code' | 'event' | 'batch';

@@ -1,5 +1,6 @@
 import type { CliIO } from '../cli/io.js';
-import { paint, table } from '../cli/output.js';
+import { formatCount, formatDecimal, formatTime } from '../cli/format.js';
+import { paint, table, type ColumnSpec } from '../cli/output.js';
 import { formatDuration } from './duration.js';
 import type { PoolStatus } from './forecast.js';
 import type { PoolHealth, PoolHealthReport } from './poolHealth.js';
@@ -13,7 +14,7 @@ export function statusMark(io: CliIO, status: PoolStatus): string {
 }
 
 export function formatRate(perHour: number): string {
-  return Number.isInteger(perHour) ? String(perHour) : perHour.toFixed(2);
+  return Number.isInteger(perHour) ? formatCount(perHour) : formatDecimal(perHour, 2);
 }
 
 export function formatTimeToEmpty(pool: Pick<PoolHealth, 'hours_to_empty'>): string {
@@ -26,36 +27,52 @@ export function formatTimeToEmpty(pool: Pick<PoolHealth, 'hours_to_empty'>): str
 export function alertLines(report: PoolHealthReport): string[] {
   return report.alerts.map((a) => {
     const when = a.hours_to_empty === null ? '' : a.hours_to_empty === 0 ? '' : `, empty in ${formatTimeToEmpty(a)}`;
-    return `ALERT ${a.status} ${a.reward_code}: ${a.available} code(s) available (threshold ${report.threshold})${when}`;
+    return `ALERT ${a.status} ${a.reward_code}: ${formatCount(a.available)} code(s) available (threshold ${formatCount(report.threshold)})${when}`;
   });
 }
+
+/**
+ * The table's columns. Too narrow for all of them, the console's order applies (src/tui/layout.ts):
+ * reward, status, available, per hour and empty in always show; voided goes first, then expired,
+ * the 24 h and 1 h counts, redeemed, short 24h, and total last.
+ */
+const POOL_COLUMNS: ColumnSpec[] = [
+  { head: 'reward' },
+  { head: 'status' },
+  { head: 'available' },
+  { head: 'total', drop: 7 },
+  { head: 'redeemed', drop: 5 },
+  { head: 'voided', drop: 1 },
+  { head: 'expired', drop: 2 },
+  { head: 'last 1h', drop: 4 },
+  { head: 'last 24h', drop: 3 },
+  { head: 'per hour' },
+  { head: 'empty in' },
+  { head: 'short 24h', drop: 6 },
+];
 
 export function renderPoolHealth(io: CliIO, report: PoolHealthReport): string {
   if (report.pools.length === 0) return 'No active pool rewards.';
   const rows = report.pools.map((p) => [
     p.reward_code,
     statusMark(io, p.status),
-    p.available,
-    p.total,
-    p.redeemed,
-    p.voided,
-    p.expired,
-    p.redeemed_last_hour,
-    p.redeemed_last_day,
+    formatCount(p.available),
+    formatCount(p.total),
+    formatCount(p.redeemed),
+    formatCount(p.voided),
+    formatCount(p.expired),
+    formatCount(p.redeemed_last_hour),
+    formatCount(p.redeemed_last_day),
     formatRate(p.depletion_per_hour),
     formatTimeToEmpty(p),
-    p.insufficient_codes_last_day,
+    formatCount(p.insufficient_codes_last_day),
   ]);
   const lines = [
-    table(
-      io,
-      ['reward', 'status', 'available', 'total', 'redeemed', 'voided', 'expired', 'last 1h', 'last 24h', 'per hour', 'empty in', 'short 24h'],
-      rows,
-    ),
+    table(io, POOL_COLUMNS, rows),
     paint(
       io,
       'dim',
-      `as of ${report.generated_at}; LOW below ${report.threshold} available; per hour = max(last hour, last 24h / 24); ` +
+      `as of ${formatTime(report.generated_at)}; LOW below ${formatCount(report.threshold)} available; per hour = max(last hour, last 24h / 24); ` +
         'never = no redemptions in 24h; short 24h = INSUFFICIENT_CODES refusals',
     ),
   ];

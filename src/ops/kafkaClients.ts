@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
-import { DependencyError } from '../engine/errors.js';
+import { DependencyError, explainKafkaError, KafkaUnreachableError } from '../engine/errors.js';
 import { backoffDelay, type RetryPolicy } from '../engine/retry.js';
 import { createKafka } from '../kafka/client.js';
 import type { KafkaSettings } from '../kafka/settings.js';
@@ -45,12 +45,15 @@ export async function kafkaRetry<T>(op: () => Promise<T>, policy: RetryPolicy = 
   }
 }
 
+/**
+ * The dependency being down (exit 3), as one line naming the brokers and the setting: a
+ * connection failure through explainKafkaError (src/engine/errors.ts), anything else kafkajs threw
+ * while connecting in the same words with its message.
+ */
 export function unreachable(settings: KafkaSettings, error: unknown): DependencyError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new DependencyError(
-    `Cannot reach Kafka at ${settings.brokers.join(',')}: ${message}. Check KAFKA_BROKERS (or --brokers) and that the broker is running.`,
-    { cause: error },
-  );
+  const explained = explainKafkaError(error, settings.brokers);
+  if (explained instanceof DependencyError) return explained;
+  return new KafkaUnreachableError(settings.brokers, error instanceof Error ? error.message : String(error), { cause: error });
 }
 
 export interface KafkaSession {

@@ -1,4 +1,5 @@
 import type { CommandContext } from '../cli/context.js';
+import { formatTime } from '../cli/format.js';
 import { note, paint, writeLine } from '../cli/output.js';
 import { parseWholeNumber } from '../cli/parse.js';
 import { UsageError } from '../engine/errors.js';
@@ -58,9 +59,14 @@ export async function runWatch(ctx: CommandContext, options: WatchOptions): Prom
   return 0;
 }
 
-/** One human line: when, outcome, redemption code, member, reward, quantity, points, promo code, event. */
+/**
+ * One human line: when (ISO-8601 UTC to the second, formatTime), outcome, redemption code, then
+ * `key=value` fields for member, reward, quantity, points, promo code and event. Those fields are
+ * for grep and awk and are pasted back into flags, so their values stay raw (`points=1200`, not
+ * `1,200`): docs/api.md.
+ */
 export function renderRow(ctx: CommandContext, row: LedgerRow): string {
-  const when = new Date(row.created_at).toISOString();
+  const when = formatTime(row.created_at);
   const outcome = row.success ? paint(ctx.io, 'green', 'OK') : paint(ctx.io, 'red', `REFUSED ${row.error_code}`);
   const parts = [
     when,

@@ -1,5 +1,7 @@
 // Text helpers for the panels: pure, so the figures on screen are unit-tested as strings.
 
+import { formatTime } from '../cli/format.js';
+
 const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 /** 12345 → "12,345" */
@@ -20,17 +22,19 @@ export function millis(value: number | null): string {
   return `${value.toFixed(1)} ms`;
 }
 
-/** The local wall-clock time of an instant, HH:MM:SS (the operator's zone, TZ). */
+/**
+ * The time of day of an instant in UTC, with its zone: `14:05:03Z` (9 characters). The console's
+ * times are the CLI's (formatTime, `2025-06-01T14:05:03Z`) cut to what a panel has room for, so
+ * a time on screen matches `redemptions list`, `watch` and the logs, whatever the machine's TZ.
+ */
 export function clockTime(at: string | Date): string {
-  const d = typeof at === 'string' ? new Date(at) : at;
-  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  return formatTime(at).slice(11);
 }
 
-/** MM-DD HH:MM in local time, for instants beyond today. */
+/** `MM-DD HH:MMZ` in UTC (12 characters), for instants beyond today (UTC's today). */
 export function dayTime(at: string | Date): string {
-  const d = typeof at === 'string' ? new Date(at) : at;
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+  const iso = formatTime(at);
+  return `${iso.slice(5, 10)} ${iso.slice(11, 16)}Z`;
 }
 
 /** Cut to `width` characters (with … when cut), then pad: left-aligned, or right with align 'right'. */

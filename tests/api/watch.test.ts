@@ -69,14 +69,16 @@ describe('redeemctl watch', () => {
   it('without --user shows the whole merchant, one human line per write (member by tel here)', async () => {
     const watching = runInProcess(['watch', '--limit', '1'], { env });
     await listening();
-    const bobs = await s.redeem('+4479000001', 'MUG');
+    const bobs = await s.redeem('+4479000001', 'MUG', 12);
     const result = await watching;
     expect(result.code, result.stderr).toBe(0);
     const line = result.stdout.trim();
     expect(line).toContain(`OK ${bobs.redemptions[0]!.redemption_code}`);
     expect(line).toContain(`user=${s.user('bob@w.test')}`);
     expect(line).toContain(`event=${bobs.event_id}`);
-    expect(line).toContain('qty=1 points=100 promo=MUG-AT-DESK');
+    // key=value tails stay raw (no thousands separator: docs/api.md); the time is ISO-8601 UTC to the second.
+    expect(line).toContain('qty=12 points=1200 promo=MUG-AT-DESK');
+    expect(line).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z OK /);
   });
 
   it('refuses an unknown member, a bad --limit and the embedded database with exit 2', async () => {

@@ -115,7 +115,7 @@ describe('a good file', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(`DONE batch ${world.batchIdOf('email,reward_code\nbob@b.test,MUG\n')} from ${file}`);
-    expect(r.stdout).toMatch(/│ granted\s+│ 1\s+│/);
+    expect(r.stdout).toMatch(/^granted {2,}1$/m);
     expect(r.stdout).toContain('Undo the whole batch: redeemctl cancel --batch b-');
   });
 });
@@ -328,7 +328,7 @@ describe('batch status and cancel --batch', () => {
       expect.objectContaining({ batch_id: batchId, status: 'completed', rows: 4, granted: 2, refused: 2, invalid: 0, pending: 0, redemptions: 4, units: 5, points: 700, cancelled: 0 }),
     ]);
     const human = await world.cli('batch', 'status');
-    expect(human.stdout).toMatch(new RegExp(`│ ${batchId} │ cancel.csv\\s+│ completed │`));
+    expect(human.stdout).toMatch(new RegExp(`^${batchId} {2}cancel\\.csv {2,}completed {2}`, 'm'));
 
     const cancel = await world.cli('cancel', '--batch', batchId, '--reason', 'wrong campaign', '--yes', '--json');
     expect(cancel.code, cancel.stderr).toBe(0);

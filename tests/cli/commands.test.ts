@@ -131,9 +131,17 @@ describe('quote', () => {
     expect(json(r)).toMatchObject({ eligible: true, error_code: null, points_per_unit: 200, quantity: 3, total_points: 600, balance: 2000, max_quantity: 10, binding: 'points', would_succeed: true });
     const human = await cli('quote', '--user', 'student.vip@example.com', '--reward', 'COFFEE-VOUCHER');
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/│ verdict\s+│ eligible\s+│/);
-    expect(human.stdout).toMatch(/│ points per unit\s+│ 50\s+│/);
-    expect(human.stdout).toMatch(/│ bound by\s+│ codes\s+│/);
+    // Not a terminal: label and value, plain (docs/output.md).
+    expect(human.stdout).toMatch(/^verdict {2,}eligible$/m);
+    expect(human.stdout).toMatch(/^points per unit {2,}50$/m);
+    expect(human.stdout).toMatch(/^bound by {2,}codes$/m);
+    // Counts grouped (docs/output.md): vip's 2,000 points, 3 mugs at 200.
+    const mugs = await cli('quote', '--user', 'vip@example.com', '--reward', 'COFFEE-MUG', '--quantity', '3');
+    expect(mugs.code, mugs.stderr).toBe(0);
+    expect(mugs.stdout).toMatch(/^points per unit {2,}200$/m);
+    expect(mugs.stdout).toMatch(/^total for 3 {2,}600$/m);
+    expect(mugs.stdout).toMatch(/^balance {2,}2,000$/m);
+    expect(mugs.stdout).toMatch(/^max quantity now {2,}10$/m);
     const refused = await cli('quote', '--user', 'bronze@example.com', '--reward', 'GOLD-LOUNGE', '--json');
     expect(refused.code).toBe(1);
     expect(json(refused)).toMatchObject({ eligible: false, error_code: 'NOT_ELIGIBLE', max_quantity: 0 });

@@ -84,7 +84,7 @@ describe('the console', () => {
     const { r, source } = start();
     await vi.waitFor(() => expect(source.calls.length).toBeGreaterThan(2));
     r.stdin.write('p');
-    await vi.waitFor(() => expect(r.lines().at(-1)).toMatch(/^PAUSED \(p resumes\) · showing data from 12:00:00/));
+    await vi.waitFor(() => expect(r.lines().at(-1)).toMatch(/^PAUSED \(p resumes\) · showing data from 12:00:00Z/));
     await wait(INTERVAL); // a refresh under way when p was pressed may still end
     const paused = source.calls.length;
     await wait(INTERVAL * 5);
@@ -95,7 +95,7 @@ describe('the console', () => {
     expect(source.calls.length).toBe(paused);
     r.stdin.write('p');
     await vi.waitFor(() => expect(source.calls.length).toBeGreaterThan(paused));
-    await vi.waitFor(() => expect(r.lines().at(-1)).toMatch(/^updated 12:00:00 · every 0.04s/));
+    await vi.waitFor(() => expect(r.lines().at(-1)).toMatch(/^updated 12:00:00Z · every 0.04s/));
     await vi.waitFor(() => expect(r.text()).toContain('╭─ NOCODES · Pool NOCODES'));
   });
 
@@ -128,7 +128,7 @@ describe('the console', () => {
     await vi.waitFor(() => expect(r.text()).toContain('!! EMPTY DRY'));
     source.failWith = RefreshError.from(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6543'), { code: 'ECONNREFUSED' }));
     await vi.waitFor(() =>
-      expect(r.lines().at(-1)).toBe('database unreachable: connect ECONNREFUSED 127.0.0.1:6543, showing data from 12:00:00'),
+      expect(r.lines().at(-1)).toBe('database unreachable: connect ECONNREFUSED 127.0.0.1:6543, showing data from 12:00:00Z'),
     );
     // The data stays, and the console keeps polling.
     expect(r.text()).toContain('!! EMPTY DRY');
@@ -136,7 +136,7 @@ describe('the console', () => {
     const failing = source.calls.length;
     await vi.waitFor(() => expect(source.calls.length).toBeGreaterThan(failing + 2));
     source.failWith = undefined;
-    await vi.waitFor(() => expect(r.lines().at(-1)).toMatch(/^updated 12:00:00/));
+    await vi.waitFor(() => expect(r.lines().at(-1)).toMatch(/^updated 12:00:00Z/));
   });
 
   it('never starts a refresh while one runs, however long it takes', async () => {

@@ -18,9 +18,10 @@ import { AT, detailFor, EXPECTED_ORDER, METRICS, PER_MINUTE, POOLS, snapshot } f
 
 // The panels against a snapshot with known numbers (tests/support/tuiSnapshot.ts), rendered by
 // ink-testing-library at 80 and 160 columns with colour pinned off, and on where colour is the point.
+// The machine's zone is 9 hours off UTC: every time on screen is still UTC, marked `Z`.
 
 beforeAll(() => {
-  process.env.TZ = 'UTC';
+  process.env.TZ = 'Asia/Tokyo';
 });
 afterEach(() => cleanup());
 
@@ -118,9 +119,9 @@ describe('PoolTable', () => {
     const row = (code: string) => r.lines().find((l) => new RegExp(`\\s${code}\\s`).test(l))!.replace(/\s+/g, ' ');
     // reward, available, per hour, empty in, empty at, total (and short 24h at 160)
     expect(row('DRY')).toContain('› !! EMPTY DRY 0 0 now 5');
-    expect(row('LOWPOOL')).toContain('! LOW LOWPOOL 10 10 1h 13:00 20');
-    expect(row('HOT')).toContain('OK HOT 60 12 5h 17:00 100');
-    expect(row('STEADY')).toContain('OK STEADY 151 2 3d 3h 30m 06-04 15:30 200');
+    expect(row('LOWPOOL')).toContain('! LOW LOWPOOL 10 10 1h 13:00Z 20');
+    expect(row('HOT')).toContain('OK HOT 60 12 5h 17:00Z 100');
+    expect(row('STEADY')).toContain('OK STEADY 151 2 3d 3h 30m 06-04 15:30Z 200');
     expect(row('IDLE')).toContain('OK IDLE 80 0 never 80');
     if (width === 160) expect(row('LOWPOOL')).toContain('20 2 │');
     expect(r.lines()[0]).toContain('Pools · 6 by time until empty · 3 alerts · LOW below 50');
@@ -159,9 +160,9 @@ describe('PoolDetail', () => {
     const text = r.text();
     expect(text).toContain('HOT · Pool HOT');
     expect(text).toContain('OK 60 available of 100 · 30 redeemed · 1 voided · 9 expired');
-    expect(text).toContain('12/h (1h 12, 24h 24) · empty in 5h (06-01 17:00)');
+    expect(text).toContain('12/h (1h 12, 24h 24) · empty in 5h (06-01 17:00Z)');
     expect(text).toContain('████████████ units/hour, peak 1');
-    expect(text).toContain('3 within 24h · 10 within 7d · next 06-02 10:00');
+    expect(text).toContain('3 within 24h · 10 within 7d · next 06-02 10:00Z');
     expect(text).toContain('lots      A 60/100');
   });
 
@@ -256,9 +257,9 @@ describe('LatestFailures', () => {
     expectFits(r, width);
     const rows = r.lines().slice(2, 5).map((l) => l.replace('│', '').trim().split(/\s+/));
     expect(rows).toEqual([
-      ['11:59:00', 'REWARD_NOT_FOUND', '–', '1', 'evt-0005', '│'],
-      ['11:58:00', 'INVALID_QUANTITY', 'PLAIN', '0', 'evt-0004', '│'],
-      ['11:57:00', 'INSUFFICIENT_CODES', 'LOWPOOL', '15', 'evt-0003', '│'],
+      ['11:59:00Z', 'REWARD_NOT_FOUND', '–', '1', 'evt-0005', '│'],
+      ['11:58:00Z', 'INVALID_QUANTITY', 'PLAIN', '0', 'evt-0004', '│'],
+      ['11:57:00Z', 'INSUFFICIENT_CODES', 'LOWPOOL', '15', 'evt-0003', '│'],
     ]);
   });
 });
@@ -294,17 +295,17 @@ describe('StatusLine and Help', () => {
     const error = { message: 'database unreachable: connect ECONNREFUSED 127.0.0.1:54321 (a long cause that must give way)', at: AT };
     const r = renderAt(<StatusLine at={AT} error={error} paused={false} slow={false} intervalMs={2000} width={width} />, width);
     expectFits(r, width);
-    expect(r.text()).toMatch(/^database unreachable: connect ECONNREFUSED .*, showing data from 12:00:00/);
+    expect(r.text()).toMatch(/^database unreachable: connect ECONNREFUSED .*, showing data from 12:00:00Z/);
   });
 
   it('says PAUSED, updated, loading, and --once', () => {
     const line = (extra: Partial<Parameters<typeof StatusLine>[0]>) =>
       renderAt(<StatusLine at={AT} error={null} paused={false} slow={false} intervalMs={2000} width={120} {...extra} />, 120).text();
-    expect(line({ paused: true })).toMatch(/^PAUSED \(p resumes\) · showing data from 12:00:00 +q quit · p pause · ↑↓ select · \? help$/);
-    expect(line({})).toMatch(/^updated 12:00:00 · every 2s +q quit/);
-    expect(line({ slow: true })).toMatch(/^waiting for the database… · showing data from 12:00:00/);
+    expect(line({ paused: true })).toMatch(/^PAUSED \(p resumes\) · showing data from 12:00:00Z +q quit · p pause · ↑↓ select · \? help$/);
+    expect(line({})).toMatch(/^updated 12:00:00Z · every 2s +q quit/);
+    expect(line({ slow: true })).toMatch(/^waiting for the database… · showing data from 12:00:00Z/);
     expect(line({ at: undefined })).toMatch(/^loading…/);
-    expect(line({ once: true })).toBe('data from 12:00:00 · one frame (--once)');
+    expect(line({ once: true })).toBe('data from 12:00:00Z · one frame (--once)');
   });
 
   it('lists every key binding in the help', () => {

@@ -79,7 +79,7 @@ describe('redeemctl dash in a terminal', () => {
     await tty.send('p');
     await tty.waitFor((screen) => statusLine(screen).startsWith('PAUSED (p resumes) · showing data from '));
     await tty.send('p');
-    await tty.waitFor((screen) => /^updated \d\d:\d\d:\d\d · every 0.5s/.test(statusLine(screen)));
+    await tty.waitFor((screen) => /^updated \d\d:\d\d:\d\dZ · every 0.5s/.test(statusLine(screen)));
 
     await tty.send('?');
     await tty.waitFor(/Help · \? or esc closes/);
@@ -111,7 +111,7 @@ describe('redeemctl dash in a terminal', () => {
 
       await proxy.cut();
       const away = await tty.waitFor((screen) => statusLine(screen).startsWith('database unreachable: '), 15_000);
-      expect(statusLine(away)).toMatch(/^database unreachable: .+, showing data from \d\d:\d\d:\d\d/);
+      expect(statusLine(away)).toMatch(/^database unreachable: .+, showing data from \d\d:\d\d:\d\dZ/);
       expect(poolRows(away)).toHaveLength(4);
       // Several refreshes later it still runs, still showing the last good data.
       await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -145,7 +145,7 @@ describe('redeemctl dash without a terminal', () => {
       ['OK', 'GIFTCARD'],
     ]);
     expect(r.stdout.match(/redeemctl dash · /g)).toHaveLength(1);
-    expect(r.stdout).toMatch(/data from \d\d:\d\d:\d\d · one frame \(--once\)\n$/);
+    expect(r.stdout).toMatch(/data from \d\d:\d\d:\d\dZ · one frame \(--once\)\n$/);
     expect(r.stdout).toContain('INSUFFICIENT_POINTS');
     for (const line of r.stdout.trimEnd().split('\n')) expect([...line].length).toBeLessThanOrEqual(100);
   });

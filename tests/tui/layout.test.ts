@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bar, columns, group, sparkline } from '../../src/tui/charts.js';
-import { clockTime, count, fit, millis, percent } from '../../src/tui/format.js';
+import { clockTime, count, dayTime, fit, millis, percent } from '../../src/tui/format.js';
 import { layoutFor, panelHeight, poolColumns, RESERVED_ROWS, type Content, type Layout } from '../../src/tui/layout.js';
 import { actionFor, BINDINGS } from '../../src/tui/keys.js';
 import { COLOUR_THEME, PLAIN_THEME, themeFor } from '../../src/tui/theme.js';
@@ -112,8 +112,17 @@ describe('formats', () => {
     expect(count(1234567)).toBe('1,234,567');
     expect(percent(5 / 21)).toBe('23.8%');
     expect([millis(null), millis(4.25), millis(310.4), millis(1250)]).toEqual(['–', '4.3 ms', '310 ms', '1.25 s']);
-    process.env.TZ = 'UTC';
-    expect(clockTime('2025-06-01T09:05:07Z')).toBe('09:05:07');
+    // Times carry their zone and are UTC whatever TZ says (docs/dash.md): here a zone 9 hours off.
+    const tz = process.env.TZ;
+    process.env.TZ = 'Asia/Tokyo';
+    try {
+      expect(clockTime('2025-06-01T09:05:07Z')).toBe('09:05:07Z');
+      expect(clockTime(new Date('2025-06-01T20:05:07.999+02:00'))).toBe('18:05:07Z');
+      expect(dayTime('2025-06-01T23:30:00Z')).toBe('06-01 23:30Z');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
     expect(fit('COFFEE-VOUCHER', 8)).toBe('COFFEE-…');
     expect(fit('12', 5, 'right')).toBe('   12');
   });

@@ -92,6 +92,6 @@ describe('worker: the database goes away', () => {
     await pollUntil(async () => {
       const now = await kit.committed(group, topic);
       return ends.every((e) => now.get(e.partition) === Number(e.high));
-    }, { what: 'offsets committed to the end' });
+    }, { timeoutMs: 30_000, what: 'offsets committed to the end' });
   });
 });

@@ -13,10 +13,12 @@ export function isFailure(result: RowResult): boolean {
   return result.outcome === 'refused' || result.outcome === 'invalid';
 }
 
-/** Emits each row's verdict in file order; resolves to how many rows would fail. */
-export async function checkRows(ctx: BatchContext, plan: GrantPlan, emit: (result: RowResult) => void): Promise<number> {
+/** Emits each row's verdict in file order; resolves to how many rows would fail. Stops early when `signal` aborts. */
+export async function checkRows(ctx: BatchContext, plan: GrantPlan, emit: (result: RowResult) => void, signal?: AbortSignal): Promise<number> {
   let failures = 0;
   for await (const chunk of rereadChunks(ctx.file, ctx.mode, ctx.identity)) {
+    // Interrupted: the caller sees signal.aborted and writes nothing.
+    if (signal?.aborted) break;
     for (const sorted of await sortChunk(ctx, chunk)) {
       let result: RowResult;
       if ('invalid' in sorted) result = invalidRow(sorted.invalid);

@@ -13,15 +13,25 @@ import { sameRequest } from './storedResults.js';
 export interface GrantPass {
   /** An all-or-nothing run met a refusal while granting (the residual race of docs/batch.md). */
   stoppedAtLine: number | null;
+  /** `signal` aborted (SIGINT, SIGTERM): no row started after it; the rows in flight finished. */
+  interrupted: boolean;
 }
 
-export async function grantRows(ctx: BatchContext): Promise<GrantPass> {
-  const pass: GrantPass = { stoppedAtLine: null };
+/**
+ * Grants the rows in file order. When `signal` aborts, no further row starts: the rows in flight
+ * finish (each is one transaction in the engine: granted once or not at all) and are reported, and
+ * the pass ends with `interrupted`. A later run of the same file picks up the rest.
+ */
+export async function grantRows(ctx: BatchContext, signal?: AbortSignal): Promise<GrantPass> {
+  const pass: GrantPass = { stoppedAtLine: null, interrupted: false };
   const pool = new TaskPool(ctx.concurrency);
   const skipWhy = () => `not run: line ${pass.stoppedAtLine} was refused and the batch is all-or-nothing`;
   try {
-    for await (const chunk of rereadChunks(ctx.file, ctx.mode, ctx.identity)) {
+    reading: for await (const chunk of rereadChunks(ctx.file, ctx.mode, ctx.identity)) {
+      if (signal?.aborted) break;
       for (const sorted of await sortChunk(ctx, chunk)) {
+        // Rows are reported in file order: once one is left out, every later one is too.
+        if (signal?.aborted) break reading;
         if ('invalid' in sorted) ctx.outcomes.add(invalidRow(sorted.invalid));
         else if ('unknown' in sorted) ctx.outcomes.add(unknownKey(sorted.unknown, sorted.missing));
         else if (storedFor(sorted.ready)) ctx.outcomes.add(engineResult(sorted.ready.row, sorted.ready.stored!.result));
@@ -34,6 +44,7 @@ export async function grantRows(ctx: BatchContext): Promise<GrantPass> {
     await pool.drain().catch(() => {});
   }
   await pool.drain();
+  pass.interrupted = signal?.aborted ?? false;
   return pass;
 }
 

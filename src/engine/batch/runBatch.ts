@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../../db/schema.js';
 import { UsageError } from '../errors.js';
 import { checkGivenBatchId, contentBatchId } from './batchId.js';
-import { checkReuse, finishBatch, readBatch, startBatch } from './batchRecord.js';
+import { beatHeartbeat, checkReuse, DEFAULT_HEARTBEAT_MS, finishBatch, readBatch, startBatch } from './batchRecord.js';
 import { checkRows, reportRefusal } from './checkRows.js';
 import type { BatchContext } from './context.js';
 import { grantRows } from './grantRows.js';
@@ -32,6 +32,16 @@ export interface BatchOptions {
   reportPath?: string | undefined;
   /** Called after every row; `done` of `total` rows. */
   onProgress?: (outcomes: Outcomes, total: number) => void;
+  /**
+   * Aborted by SIGINT or SIGTERM: no further row starts, the rows in flight finish, the batch is
+   * marked interrupted (its reason, the signal's name, is recorded) and the summary's status is
+   * `interrupted`. Checked between passes and between rows, not inside the first read of the file.
+   */
+  signal?: AbortSignal | undefined;
+  /** The command line that runs this batch again (recorded for `batch status`). */
+  commandLine?: string | undefined;
+  /** How often the batch record's heartbeat is beaten while rows are granted (default 5 s). */
+  heartbeatMs?: number | undefined;
 }
 
 export async function runBatch(db: Kysely<Schema>, options: BatchOptions): Promise<BatchSummary> {
@@ -63,43 +73,70 @@ export async function runBatch(db: Kysely<Schema>, options: BatchOptions): Promi
     resolver,
     outcomes,
   };
+  const signal = options.signal;
+  const interruptedBy = () => (typeof signal?.reason === 'string' ? signal.reason : 'SIGINT');
   let status: BatchSummary['status'] = 'completed';
   let run: number | null = null;
   let stoppedAtLine: number | null = null;
   try {
-    if (options.dryRun || options.allOrNothing) {
+    if (signal?.aborted) status = 'interrupted';
+    else if (options.dryRun || options.allOrNothing) {
       const plan = await buildPlan(db, options.merchantId, demand, options.concurrency);
       if (options.dryRun) {
-        await checkRows(ctx, plan, (result) => outcomes.add(result));
-        status = 'planned';
+        await checkRows(ctx, plan, (result) => outcomes.add(result), signal);
+        status = signal?.aborted ? 'interrupted' : 'planned';
       } else {
         const kept = new Map<number, RowResult>();
-        const failures = await checkRows(ctx, plan, (result) => {
-          if (result.outcome !== 'would_grant') kept.set(result.seq, result);
-        });
-        if (failures > 0) {
+        const failures = await checkRows(
+          ctx,
+          plan,
+          (result) => {
+            if (result.outcome !== 'would_grant') kept.set(result.seq, result);
+          },
+          signal,
+        );
+        if (signal?.aborted) status = 'interrupted';
+        else if (failures > 0) {
           await reportRefusal(ctx, kept, failures);
           status = 'refused';
         }
       }
     }
+    // Interrupted before the grants: nothing is written, not even the batch record.
+    if (status === 'completed' && signal?.aborted) status = 'interrupted';
     if (status === 'completed') {
-      run = await startBatch(db, {
-        id: batchId,
-        merchant_id: options.merchantId,
-        file_name: basename(options.file),
-        file_sha256: scan.sha256,
-        rows_total: scan.rows,
-        rows_invalid: scan.invalid,
-        rows_unknown: demand.unknownRows,
-        mode: options.mode,
-        all_or_nothing: options.allOrNothing,
-        actor: options.actor,
-        reason: options.reason,
-      });
-      stoppedAtLine = (await grantRows(ctx)).stoppedAtLine;
-      status = stoppedAtLine === null ? 'completed' : 'stopped';
-      await finishBatch(db, batchId, status);
+      const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+      run = await startBatch(
+        db,
+        {
+          id: batchId,
+          merchant_id: options.merchantId,
+          file_name: basename(options.file),
+          file_sha256: scan.sha256,
+          rows_total: scan.rows,
+          rows_invalid: scan.invalid,
+          rows_unknown: demand.unknownRows,
+          mode: options.mode,
+          all_or_nothing: options.allOrNothing,
+          actor: options.actor,
+          reason: options.reason,
+        },
+        { command: options.commandLine ?? null, heartbeatMs },
+      );
+      const stopBeating = beatHeartbeat(db, batchId, heartbeatMs);
+      let pass;
+      try {
+        pass = await grantRows(ctx, signal);
+      } catch (error) {
+        await stopBeating();
+        // A run that failed part-way is not running any more: say so (when the database still answers).
+        await finishBatch(db, batchId, 'interrupted', 'error').catch(() => {});
+        throw error;
+      }
+      await stopBeating();
+      stoppedAtLine = pass.stoppedAtLine;
+      status = pass.interrupted ? 'interrupted' : stoppedAtLine === null ? 'completed' : 'stopped';
+      await finishBatch(db, batchId, status, status === 'interrupted' ? interruptedBy() : null);
     }
   } finally {
     report?.close();

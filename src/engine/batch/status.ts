@@ -1,5 +1,8 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Schema } from '../../db/schema.js';
+import { shellQuote } from '../../cli/interrupt.js';
+import { contentBatchId } from './batchId.js';
+import { DEFAULT_HEARTBEAT_MS, MISSED_BEATS } from './batchRecord.js';
 
 // `batch status`: every batch of the merchant with its counts, from the request records and
 // ledger rows (source_type 'batch', source_id = the batch id) joined to grant_batches. Rows are
@@ -8,8 +11,19 @@ import type { Schema } from '../../db/schema.js';
 export interface BatchStatus {
   batch_id: string;
   file_name: string | null;
-  /** running (or killed part-way: run the file again), completed, stopped; unrecorded: ledger rows without a grant_batches row. */
+  /**
+   * running (its runner beats the heartbeat), completed, stopped, interrupted (a SIGINT or SIGTERM,
+   * an error, or the runner gone: its heartbeat older than 4 beats; run the file again to resume);
+   * unrecorded: ledger rows without a grant_batches row.
+   */
   status: string;
+  /** Why an interrupted batch stopped: SIGINT, SIGTERM, error, or 'runner gone' (killed, crashed, machine lost). */
+  interrupted_by: string | null;
+  /** Where its last run ran: "pid 1234 on host-a". */
+  runner: string | null;
+  heartbeat_at: Date | null;
+  /** For an interrupted batch: the command that resumes it (rows already done are not granted twice). */
+  resume: string | null;
   mode: string | null;
   actor: string | null;
   reason: string | null;
@@ -22,7 +36,7 @@ export interface BatchStatus {
   /** Refused by the engine, or naming a member or reward not found. */
   refused: number;
   invalid: number;
-  /** Rows not yet sent: a run was killed part-way. */
+  /** Rows not yet sent: a run was interrupted or killed part-way. */
   pending: number | null;
   /** Live redemptions (ledger rows), their units and points. */
   redemptions: number;
@@ -40,7 +54,7 @@ export interface BatchDetail extends BatchStatus {
 
 export async function listBatches(db: Kysely<Schema>, merchantId: string, batchId?: string): Promise<BatchStatus[]> {
   const only = (column: string): RawBuilder<unknown> => (batchId === undefined ? sql`` : sql`and ${sql.ref(column)} = ${batchId}`);
-  const { rows } = await sql<BatchStatus>`
+  const { rows } = await sql<Omit<BatchStatus, 'resume'> & Pick<StoredRun, 'command' | 'runner_cwd' | 'all_or_nothing' | 'sha256'>>`
     with req as (
       select source_id as id, count(*) filter (where status = 'succeeded')::int as granted,
              count(*) filter (where status = 'failed')::int as refused, min(created_at) as first_at
@@ -57,7 +71,11 @@ export async function listBatches(db: Kysely<Schema>, merchantId: string, batchI
     ), b as (
       select * from grant_batches where merchant_id = ${merchantId}::uuid ${only('id')}
     )
-    select coalesce(b.id, req.id) as batch_id, b.file_name, coalesce(b.status, 'unrecorded') as status, b.mode, b.actor,
+    select coalesce(b.id, req.id) as batch_id, b.file_name,
+           case when b.status = 'running' and ${stale} then 'interrupted' else coalesce(b.status, 'unrecorded') end as status,
+           case when b.status = 'running' and ${stale} then 'runner gone' else b.interrupted_by end as interrupted_by,
+           case when b.runner_pid is not null then 'pid ' || b.runner_pid || ' on ' || b.runner_host end as runner,
+           b.heartbeat_at, b.command, b.runner_cwd, b.all_or_nothing, b.file_sha256 as sha256, b.mode, b.actor,
            b.reason, b.runs, coalesce(b.started_at, req.first_at) as started_at, b.finished_at, b.rows_total as rows,
            coalesce(req.granted, 0) as granted, coalesce(req.refused, 0) + coalesce(b.rows_unknown, 0) as refused,
            coalesce(b.rows_invalid, 0) as invalid,
@@ -68,7 +86,47 @@ export async function listBatches(db: Kysely<Schema>, merchantId: string, batchI
     from b full join req on req.id = b.id
     left join led on led.id = coalesce(b.id, req.id)
     order by coalesce(b.started_at, req.first_at) desc, 1`.execute(db);
-  return rows.map((row) => ({ ...row, points: Number(row.points) }));
+  return rows.map(({ command, runner_cwd, all_or_nothing, sha256, ...row }) => ({
+    ...row,
+    points: Number(row.points),
+    resume: row.status === 'interrupted' ? resumeCommand({ ...row, command, runner_cwd, all_or_nothing, sha256 }, merchantId) : null,
+  }));
+}
+
+/**
+ * A run that stopped beating its heartbeat 4 beats ago is gone (SIGKILL, a crash, a lost machine).
+ * Rows from before the heartbeat (sql/0012) count from their start.
+ */
+const stale = sql`coalesce(b.heartbeat_at, b.started_at) < now() - ${MISSED_BEATS} * coalesce(b.heartbeat_ms, ${DEFAULT_HEARTBEAT_MS}) * interval '1 millisecond'`;
+
+interface StoredRun {
+  batch_id: string;
+  file_name: string | null;
+  reason: string | null;
+  mode: string | null;
+  command: string | null;
+  runner_cwd: string | null;
+  all_or_nothing: boolean | null;
+  sha256: string | null;
+}
+
+/**
+ * How to resume: the recorded command line, in the folder it ran in; for a batch recorded before
+ * commands were, the file's name with the batch's settings (--report is then not known).
+ */
+function resumeCommand(b: StoredRun, merchantId: string): string {
+  const command =
+    b.command ??
+    [
+      'redeemctl batch run',
+      shellQuote(b.file_name ?? 'FILE.csv'),
+      '--reason',
+      shellQuote(b.reason ?? 'TEXT'),
+      ...(b.mode === 'direct' ? ['--mode direct'] : []),
+      ...(b.all_or_nothing ? ['--all-or-nothing'] : []),
+      ...(b.sha256 && contentBatchId(merchantId, b.sha256) === b.batch_id ? [] : [`--batch-id ${shellQuote(b.batch_id)}`]),
+    ].join(' ');
+  return b.runner_cwd ? `cd ${shellQuote(b.runner_cwd)} && ${command}` : command;
 }
 
 export async function batchDetail(db: Kysely<Schema>, merchantId: string, batchId: string): Promise<BatchDetail | null> {

@@ -17,12 +17,16 @@ export interface BatchSummary {
   /**
    * completed: every row went through (whatever each row's outcome); planned: a dry run;
    * refused: the all-or-nothing pre-check failed and nothing was granted; stopped: an
-   * all-or-nothing run met a refusal while granting (rows granted before it stay granted).
+   * all-or-nothing run met a refusal while granting (rows granted before it stay granted);
+   * interrupted: SIGINT or SIGTERM stopped it, after the rows in flight finished (`rows_done` of
+   * `rows` were done; running the same command again does the rest).
    */
-  status: 'completed' | 'planned' | 'refused' | 'stopped';
+  status: 'completed' | 'planned' | 'refused' | 'stopped' | 'interrupted';
   /** Which run of this batch this was (1 the first; more after a resume or rerun); null if nothing was written. */
   run: number | null;
   rows: number;
+  /** Rows with an outcome in this run: `rows` unless interrupted. */
+  rows_done: number;
   counts: OutcomeCounts;
   units: number;
   points: number;
@@ -63,6 +67,7 @@ export function summarize(p: SummaryParts): BatchSummary {
     status: p.status,
     run: p.run,
     rows: p.scan.rows,
+    rows_done: p.outcomes.done,
     counts: p.outcomes.counts,
     units: p.outcomes.units,
     points: p.outcomes.points,
@@ -80,7 +85,11 @@ function publicRow({ seq: _seq, ...row }: RowResult): RowOutcome {
   return row;
 }
 
-/** Exit code of a run (docs/product.md): 0 every row granted or already granted (or would be), else 1. */
+/**
+ * Exit code of a run (docs/product.md): 0 every row granted or already granted (or would be), 130
+ * interrupted (as a shell reports Ctrl-C), else 1.
+ */
 export function exitCodeOf(summary: BatchSummary): number {
+  if (summary.status === 'interrupted') return 130;
   return summary.status !== 'refused' && summary.status !== 'stopped' && summary.problem_count === 0 ? 0 : 1;
 }

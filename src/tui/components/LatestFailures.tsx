@@ -18,11 +18,11 @@ export function LatestFailures({ failures, rows, width }: { failures: LatestFail
       ) : (
         <>
           <Line>
-            <Text color={theme.muted}>{`${fit('TIME', 9)}${fit('ERROR', 21)}${fit('REWARD', 15)}${fit('QTY', 5, 'right')}  EVENT`}</Text>
+            <Text color={theme.muted}>{`${fit('TIME', 10)}${fit('ERROR', 21)}${fit('REWARD', 15)}${fit('QTY', 5, 'right')}  EVENT`}</Text>
           </Line>
           {shown.map((f) => (
             <Line key={f.event_id}>
-              {fit(clockTime(f.at), 9)}
+              {fit(clockTime(f.at), 10)}
               <Text color={theme.error}>{fit(f.error_code, 21)}</Text>
               {fit(f.reward_code ?? '–', 15)}
               {fit(f.quantity === null ? '–' : count(f.quantity), 5, 'right')}

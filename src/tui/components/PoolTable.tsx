@@ -37,7 +37,7 @@ function fieldValue(field: PoolField, pool: PoolHealth, at: string): string {
     case 'emptyAt':
       if (pool.empty_at === null || pool.hours_to_empty === 0) return '';
     {
-      // Today (in local time): the time of day; later: the date too.
+      // The same day as the snapshot (in UTC): the time of day (`17:00Z`); later: the date too (`06-04 15:30Z`).
       const when = dayTime(pool.empty_at);
       return when.slice(0, 5) === dayTime(at).slice(0, 5) ? when.slice(6) : when;
     }
