@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { importSPKI, jwtVerify, type CryptoKey } from 'jose';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { isUuid } from '../engine/redeem.js';
 
 /** Who is calling, from a verified token only: never from the body. */

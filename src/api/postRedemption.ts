@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
-import { newEvent } from '../events/redemptionEvent.js';
+import { newEvent } from '../kafka/redemptionEvent.js';
 import { isUuid } from '../engine/redeem.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../shared/logger.js';
 import type { ApiMetrics } from './apiMetrics.js';
 import type { TokenVerifier } from './auth.js';
 import { readJsonObject } from './body.js';

@@ -1,6 +1,6 @@
-import type { RedemptionEvent } from '../events/redemptionEvent.js';
+import type { RedemptionEvent } from '../kafka/redemptionEvent.js';
 
-/** What the API needs of EventPublisher (src/events/publisher.ts): resolve once Kafka acked them all. */
+/** What the API needs of EventPublisher (src/kafka/publisher.ts): resolve once Kafka acked them all. */
 export interface Publisher {
   publish(events: RedemptionEvent[]): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isTransientError } from '../engine/errors.js';
-import type { Logger } from '../log/logger.js';
+import { isTransientError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
 import type { ApiMetrics } from './apiMetrics.js';
 import { AuthError } from './auth.js';
 import { HttpError, sendError, type Handler } from './http.js';

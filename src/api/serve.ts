@@ -1,12 +1,12 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { CommandContext } from '../cli/context.js';
 import { parseWholeNumber } from '../cli/parse.js';
-import { DependencyError, UsageError } from '../engine/errors.js';
-import { EventPublisher } from '../events/publisher.js';
+import { DependencyError, UsageError } from '../shared/errors.js';
+import { EventPublisher } from '../kafka/publisher.js';
 import { kafkaSettings } from '../kafka/settings.js';
-import { createLogger, type LogFormat } from '../log/logger.js';
-import { startMetricsServer } from '../metrics/metricsServer.js';
-import { untilSignal } from '../realtime/untilSignal.js';
+import { createLogger, type LogFormat } from '../shared/logger.js';
+import { startMetricsServer } from '../shared/metricsServer.js';
+import { untilSignal } from './realtime/untilSignal.js';
 import { ApiMetrics } from './apiMetrics.js';
 import { verifierFromEnv } from './auth.js';
 import { startApiServer } from './server.js';

@@ -1,7 +1,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { Database } from '../db/database.js';
-import type { Logger } from '../log/logger.js';
-import { LedgerFeed, type LedgerFeedOptions } from '../realtime/ledgerFeed.js';
+import type { Logger } from '../shared/logger.js';
+import { LedgerFeed, type LedgerFeedOptions } from './realtime/ledgerFeed.js';
 import { ApiMetrics } from './apiMetrics.js';
 import type { TokenVerifier } from './auth.js';
 import { DEFAULT_BODY_LIMIT } from './body.js';

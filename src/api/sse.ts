@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { LedgerFeed, LedgerRow } from '../realtime/ledgerFeed.js';
+import type { LedgerFeed, LedgerRow } from './realtime/ledgerFeed.js';
 import type { ApiMetrics } from './apiMetrics.js';
 import type { TokenVerifier } from './auth.js';
 import type { Handler } from './http.js';

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
-import type { CliIO } from './io.js';
-import { NotConfirmedError, OperatorAbortError, UsageError } from '../engine/errors.js';
-import { watchInterrupt } from './interrupt.js';
+import type { CliIO } from '../shared/io.js';
+import { NotConfirmedError, OperatorAbortError, UsageError } from '../shared/errors.js';
+import { watchInterrupt } from '../shared/signals.js';
 
 /** What Ctrl-C at a prompt prints (exit 130). */
 export const ABORTED = 'Aborted; nothing changed';

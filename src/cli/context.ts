@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
 import type { Database } from '../db/database.js';
 import type { LockHolder } from '../db/dataDirLock.js';
-import type { CliIO } from './io.js';
+import type { CliIO } from '../shared/io.js';
 import { setKafkaVerbose } from '../kafka/verbosity.js';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 
 /** Settings every command may use; each resolves flag, then environment, then default. */
 export interface GlobalOptions {
@@ -91,7 +91,7 @@ export class CommandContext {
 
   private async openRaw(create: boolean): Promise<Database> {
     const { openDatabase } = await import('../db/database.js');
-    const { explainDatabaseError } = await import('../engine/errors.js');
+    const { explainDatabaseError } = await import('../shared/errors.js');
     const { parseLockWait } = await import('./parse.js');
     const { describeHolder } = await import('../db/dataDirLock.js');
     const lockWaitMs = this.reopening ? 0 : parseLockWait(this.options.lockWait);
@@ -126,7 +126,7 @@ export class CommandContext {
   private async open(): Promise<Database> {
     const database = await this.openRaw(false);
     const { migrate, migrationStatus } = await import('../db/migrations.js');
-    const { explainDatabaseError } = await import('../engine/errors.js');
+    const { explainDatabaseError } = await import('../shared/errors.js');
     try {
       if (database.backend === 'pglite') {
         await migrate(database);

@@ -1,6 +1,6 @@
 import { CommanderError, createProgram, type ProgramState } from './program.js';
-import { processIO, type CliIO } from './io.js';
-import { explainKafkaError, NotConfirmedError, OperatorAbortError, RedeemctlError } from '../engine/errors.js';
+import { processIO, type CliIO } from '../shared/io.js';
+import { explainKafkaError, NotConfirmedError, OperatorAbortError, RedeemctlError } from '../shared/errors.js';
 
 /** Exit code for an unexpected failure (a bug or an unclassified server error), distinct from 0-3. */
 export const EXIT_UNEXPECTED = 4;

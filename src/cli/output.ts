@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { CliIO } from './io.js';
+import type { CliIO } from '../shared/io.js';
 
 // Human output: colour, tables, JSON and lines. Tables (docs/output.md):
 // - stdout a terminal: cli-table3 with borders, fitted to the terminal's width (io.stdout.columns,

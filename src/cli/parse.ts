@@ -1,4 +1,4 @@
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 import type { Mode } from '../engine/types.js';
 
 // Flag parsers: each names the flag and the bad value, and changes nothing.

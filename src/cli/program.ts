@@ -1,20 +1,20 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CommandContext, type GlobalOptions } from './context.js';
-import type { CliIO } from './io.js';
-import { registerDbCommands } from '../commands/db.js';
-import { registerRedeemCommands } from '../commands/redeem.js';
-import { registerCancelCommands } from '../commands/cancel.js';
-import { registerCodesCommands } from '../commands/codes.js';
-import { registerBatchCommands } from '../commands/batch.js';
-import { registerDemoCommand } from '../commands/demo.js';
-import { registerWorkerCommand } from '../commands/worker.js';
-import { registerServeCommands } from '../commands/serve.js';
-import { registerEventCommands } from '../commands/events.js';
-import { registerMonitoringCommands } from '../commands/monitoring.js';
-import { registerDashCommand } from '../commands/dash.js';
-import { registerMembersCommands } from '../commands/members.js';
-import { registerRewardsCommands } from '../commands/rewards.js';
-import { registerRedemptionsCommands } from '../commands/redemptions.js';
+import type { CliIO } from '../shared/io.js';
+import { registerDbCommands } from './commands/db.js';
+import { registerRedeemCommands } from './commands/redeem.js';
+import { registerCancelCommands } from './commands/cancel.js';
+import { registerCodesCommands } from './commands/codes.js';
+import { registerBatchCommands } from './commands/batch.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerWorkerCommand } from './commands/worker.js';
+import { registerServeCommands } from './commands/serve.js';
+import { registerEventCommands } from './commands/events.js';
+import { registerMonitoringCommands } from './commands/monitoring.js';
+import { registerDashCommand } from './commands/dash.js';
+import { registerMembersCommands } from './commands/members.js';
+import { registerRewardsCommands } from './commands/rewards.js';
+import { registerRedemptionsCommands } from './commands/redemptions.js';
 
 /** What an action reports back: 0 done, 1 refused or partly failed (docs/product.md). */
 export type ActionResult = number | void;

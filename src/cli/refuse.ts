@@ -1,4 +1,4 @@
-import type { CliIO } from './io.js';
+import type { CliIO } from '../shared/io.js';
 import { writeJson, writeLine } from './output.js';
 
 /**

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 
 /**
  * A code-pool row is well under 1 KiB. A physical line over this is a broken file (an unclosed

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 
 // Writing CSV (reports, exports) a chunk at a time, waiting for the destination to drain so a slow
 // disk or pipe never makes the output pile up in memory.

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse, type CsvError } from 'csv-parse';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { ByteGuard, MAX_LINE_BYTES } from './byteGuard.js';
 import { readHeader, type Header } from './header.js';
 import { checkRow, type CodeRow } from './checkRow.js';

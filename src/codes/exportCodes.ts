@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { ChunkedWriter, csvLine, type TextSink } from './csvOut.js';
 
 export const EXPORT_STATUSES = ['available', 'expired', 'redeemed', 'voided'] as const;

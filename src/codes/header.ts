@@ -1,4 +1,4 @@
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 
 export const COLUMNS = ['code', 'lot', 'expires_at', 'partner'] as const;
 export type Column = (typeof COLUMNS)[number];

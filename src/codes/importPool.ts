@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
-import { OperatorAbortError, UsageError } from '../engine/errors.js';
+import { OperatorAbortError, UsageError } from '../shared/errors.js';
 import { CodeCsv, inputSize } from './csvRows.js';
 import { fileSink } from './csvOut.js';
 import { countStage, earlierBatches, markDuplicates } from './dedupe.js';

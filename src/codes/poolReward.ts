@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { isUuid } from '../engine/redeem.js';
 
 export interface PoolReward {

@@ -1,4 +1,4 @@
-import type { CliIO } from '../cli/io.js';
+import type { CliIO } from '../shared/io.js';
 
 /**
  * One progress line on stderr, rewritten in place, only when stderr is a terminal (never in a

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { CliIO } from '../cli/io.js';
+import type { CliIO } from '../shared/io.js';
 import { table } from '../cli/output.js';
 import type { Schema } from '../db/schema.js';
 import { thousands } from './progress.js';

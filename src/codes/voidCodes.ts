@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { Database, RawConnection } from '../db/database.js';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { isUuid } from '../engine/redeem.js';
 import { CodeCsv, inputSize } from './csvRows.js';
 import type { PoolReward } from './poolReward.js';

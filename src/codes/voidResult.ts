@@ -1,4 +1,4 @@
-import type { CliIO } from '../cli/io.js';
+import type { CliIO } from '../shared/io.js';
 import { keyValues, paint, table } from '../cli/output.js';
 import { thousands } from './progress.js';
 

@@ -3,7 +3,7 @@ import { unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { DependencyError } from '../engine/errors.js';
+import { DependencyError } from '../shared/errors.js';
 
 // One process at a time may open an embedded database folder: two PGlite instances on one folder
 // each keep their own copy of the pages in memory, and the last to close overwrites the other's

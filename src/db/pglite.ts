@@ -6,7 +6,7 @@ import type { Database } from './database.js';
 import { quoteIdent } from './database.js';
 import { currentCommand, lockDataDir, type DataDirLock, type LockHolder } from './dataDirLock.js';
 import { Mutex } from './mutex.js';
-import { DependencyError } from '../engine/errors.js';
+import { DependencyError } from '../shared/errors.js';
 import { PGliteDialect } from './pgliteDialect.js';
 import type { Schema } from './schema.js';
 

@@ -3,16 +3,16 @@ import type { Database } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 import { redeem } from '../engine/redeem.js';
 import { quote } from '../engine/quote.js';
-import { cancel } from '../engine/afterRedemption.js';
+import { cancel } from '../engine/cancelAndUse.js';
 import type { RedeemRequest } from '../engine/types.js';
-import { readFixtureFile, seed, type SeedSummary } from '../seed/seed.js';
+import { readFixtureFile, seed, type SeedSummary } from './seed.js';
 import { importCodes } from '../codes/importPool.js';
 import { resolvePoolReward } from '../codes/poolReward.js';
-import { runBatch } from '../engine/batch/runBatch.js';
+import { runBatch } from '../batch/runBatch.js';
 import { poolHealth } from '../monitoring/poolHealth.js';
 import { redemptionMetrics } from '../monitoring/redemptionMetrics.js';
 
-// The demo's story, as data: each step returns what it did, and src/commands/demo.ts prints it.
+// The demo's story, as data: each step returns what it did, and src/cli/commands/demo.ts prints it.
 // Event ids and the batch id are fixed (the batch id comes from the file), so running the demo
 // again returns the stored results and changes nothing.
 

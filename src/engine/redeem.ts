@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { UsageError } from './errors.js';
-import { retrying, type RetryOptions } from './retry.js';
+import { UsageError } from '../shared/errors.js';
+import { retrying, type RetryOptions } from '../shared/retry.js';
 import type { RedeemRequest, RedeemResult } from './types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 import { isUuid } from './redeem.js';
 
 // Operators type human keys: a member's email or tel, a reward's reward_code, a merchant's name.

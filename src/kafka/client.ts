@@ -1,5 +1,5 @@
 import type { Kafka, KafkaConfig, logLevel as LogLevel } from 'kafkajs';
-import { explainKafkaError, KafkaUnreachableError } from '../engine/errors.js';
+import { explainKafkaError, KafkaUnreachableError } from '../shared/errors.js';
 import type { KafkaSettings } from './settings.js';
 import { kafkaVerbose } from './verbosity.js';
 

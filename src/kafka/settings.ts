@@ -1,4 +1,4 @@
-import { DependencyError } from '../engine/errors.js';
+import { DependencyError } from '../shared/errors.js';
 
 export const DEFAULT_TOPIC = 'reward_redemptions';
 export const DEFAULT_GROUP = 'crm-reward-consumer';

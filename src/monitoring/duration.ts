@@ -1,4 +1,4 @@
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 
 // The `--since` of `metrics` (and the console's window): a span back from now such as `30m`,
 // `24h`, `7d`, `1h30m`, or an ISO-8601 time. Pure: errors name the flag and change nothing.

@@ -1,9 +1,9 @@
 import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { parseRedemptionEvent } from '../events/redemptionEvent.js';
+import { parseRedemptionEvent } from '../kafka/redemptionEvent.js';
 import { readDeadLetter, redriveHeaders } from '../kafka/deadLetter.js';
 import type { KafkaSettings } from '../kafka/settings.js';
-import { kafkaRetry, throwawayGroup, topicOffsets } from './kafkaClients.js';
-import { readSnapshot, type PartitionRange, type Snapshot } from './topicReader.js';
+import { kafkaRetry, throwawayGroup, topicOffsets } from '../kafka/opsClients.js';
+import { readSnapshot, type PartitionRange, type Snapshot } from '../kafka/topicReader.js';
 
 // `dlq list` and `dlq redrive`. What has been redriven is the committed offset of one consumer
 // group per DLQ partition: everything below it went back; only messages at or after it are

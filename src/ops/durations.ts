@@ -1,4 +1,4 @@
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 
 // Operators type spans and instants: `15m`, `2h`, `1h30m`, `7d`, or an ISO-8601 time.
 

@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { isUuid } from '../engine/redeem.js';
 import { resolveRewardId, resolveUserId } from '../engine/resolve.js';
-import { EventPublisher } from '../events/publisher.js';
-import { newEvent, type RedemptionEvent } from '../events/redemptionEvent.js';
+import { EventPublisher } from '../kafka/publisher.js';
+import { newEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
 import type { KafkaSettings } from '../kafka/settings.js';
-import { isKafkaError, unreachable } from './kafkaClients.js';
+import { isKafkaError, unreachable } from '../kafka/opsClients.js';
 import type { InjectItem } from './injectInput.js';
 
 // `events inject`: turn validated requests into events for the merchant in context, then publish

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../engine/errors.js';
-import { parseRedemptionEvent, type RedemptionEvent } from '../events/redemptionEvent.js';
+import { UsageError } from '../shared/errors.js';
+import { parseRedemptionEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
 
 // What `events inject` is asked to publish, validated whole before anything is published: the
 // HTTP API's rules (quantity a whole number 1..100), so an injected event is one a member could

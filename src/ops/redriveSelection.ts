@@ -1,4 +1,4 @@
-import { UsageError } from '../engine/errors.js';
+import { UsageError } from '../shared/errors.js';
 import type { DeadLetterView } from './deadLetters.js';
 
 // Which candidates `dlq redrive --offset P:O …` sends. The redrive mark is one offset per DLQ

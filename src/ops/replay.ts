@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { newEvent, type RedemptionEvent } from '../events/redemptionEvent.js';
+import { newEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
 
 // `events replay`: failed requests published again as NEW events linked by replay_of. A replay's
 // id is `<original>:replay:<k>`, k = how many replays of it already have a request record, so:

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { UsageError } from '../engine/errors.js';
-import { parseRedemptionEvent, type RedemptionEvent } from '../events/redemptionEvent.js';
+import { UsageError } from '../shared/errors.js';
+import { parseRedemptionEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
 import type { ReplayCandidate } from './replay.js';
 
 // `events replay --file`: events (JSON lines, e.g. from `events tail --json` or a corrected

@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
-import { UsageError } from '../engine/errors.js';
-import { groupState, kafkaRetry, topicOffsets } from './kafkaClients.js';
+import { UsageError } from '../shared/errors.js';
+import { groupState, kafkaRetry, topicOffsets } from '../kafka/opsClients.js';
 
 // `events rewind`: move a stopped consumer group's committed offsets back (or forward) on one
 // topic. A plan by default; apply() only with --execute, and never while the group has members.

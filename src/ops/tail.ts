@@ -1,5 +1,5 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { parseRedemptionEvent, type RedemptionEvent } from '../events/redemptionEvent.js';
+import { parseRedemptionEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
 import { readDeadLetter, type DeadLetterInfo } from '../kafka/deadLetter.js';
 
 // `events tail`: every message of the topic as it arrives, until the signal aborts or --limit

@@ -1,6 +1,6 @@
 // Text helpers for the panels: pure, so the figures on screen are unit-tested as strings.
 
-import { formatTime } from '../cli/format.js';
+import { formatTime } from '../shared/format.js';
 
 const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 

@@ -1,12 +1,12 @@
 import { render, renderToString } from 'ink';
-import type { CliIO } from '../cli/io.js';
+import type { CliIO } from '../shared/io.js';
 import { App } from './App.js';
 import { Dashboard } from './components/Dashboard.js';
 import type { DataSource } from './data/snapshot.js';
 import { ThemeContext, themeFor } from './theme.js';
 
 // The two ways to show the console: live on a terminal (runInteractive), or one frame as text
-// (renderFrame, for `--once`: scripts, tests, screenshots; no terminal needed). src/commands/dash.ts
+// (renderFrame, for `--once`: scripts, tests, screenshots; no terminal needed). src/cli/commands/dash.ts
 // picks one; nothing here opens a connection.
 
 /** Until `q` (or Ctrl-C): Ink on the given terminal, refreshing every intervalMs. */

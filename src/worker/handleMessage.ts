@@ -1,7 +1,7 @@
-import { isTransientError, RedeemctlError } from '../engine/errors.js';
+import { isTransientError, RedeemctlError } from '../shared/errors.js';
 import { redeem } from '../engine/redeem.js';
 import type { RedeemResult } from '../engine/types.js';
-import { parseRedemptionEvent, type RedemptionEvent } from '../events/redemptionEvent.js';
+import { parseRedemptionEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
 import { deadLetter } from './deadLetterMessage.js';
 import { handleUnreadable } from './handleUnreadable.js';
 import { keepTrying } from './keepTrying.js';

@@ -1,4 +1,4 @@
-import { isTransientError } from '../engine/errors.js';
+import { isTransientError } from '../shared/errors.js';
 import { deadLetter } from './deadLetterMessage.js';
 import { invalidEventArgs, recordInvalidEvent } from './invalidEvent.js';
 import { keepTrying } from './keepTrying.js';

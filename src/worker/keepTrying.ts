@@ -1,5 +1,5 @@
-import { isTransientError } from '../engine/errors.js';
-import { backoffDelay, type RetryPolicy } from '../engine/retry.js';
+import { isTransientError } from '../shared/errors.js';
+import { backoffDelay, type RetryPolicy } from '../shared/retry.js';
 
 /**
  * The worker's outer retry loop for one message. A transient failure (the database away, a

@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import type { RetryPolicy } from '../engine/retry.js';
+import type { RetryPolicy } from '../shared/retry.js';
 import type { RedeemResult } from '../engine/types.js';
 import type { DeadLetterPublisher } from './deadLetterPublisher.js';
 import type { KeepTryingOptions } from './keepTrying.js';

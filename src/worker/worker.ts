@@ -1,10 +1,10 @@
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/database.js';
-import { DependencyError } from '../engine/errors.js';
-import type { RetryPolicy } from '../engine/retry.js';
+import { DependencyError } from '../shared/errors.js';
+import type { RetryPolicy } from '../shared/retry.js';
 import { createKafka } from '../kafka/client.js';
 import { DEFAULT_GROUP, type KafkaSettings } from '../kafka/settings.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../shared/logger.js';
 import { ConsumerLag } from './consumerLag.js';
 import { DeadLetterPublisher } from './deadLetterPublisher.js';
 import type { Processed } from './messageScope.js';

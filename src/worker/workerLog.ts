@@ -1,6 +1,6 @@
 import type { RedeemResult } from '../engine/types.js';
-import type { RedemptionEvent } from '../events/redemptionEvent.js';
-import type { Logger } from '../log/logger.js';
+import type { RedemptionEvent } from '../kafka/redemptionEvent.js';
+import type { Logger } from '../shared/logger.js';
 
 // Every line the worker writes, in one place: the wording of docs/domain.md ("The asynchronous
 // path") is a contract with the people tailing these logs; keep it exact.

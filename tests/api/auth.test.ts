@@ -3,7 +3,7 @@ import { exportSPKI, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifierFromEnv } from '../../src/api/auth.js';
 import { startApiServer } from '../../src/api/server.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { call, useApi, type Answer } from '../support/apiHarness.js';
 import { TEST_SECRET, bearer, nowSeconds, signToken, unsignedToken } from '../support/jwt.js';
 

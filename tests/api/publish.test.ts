@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PublishTimeoutError, TrackedPublisher, type Publisher } from '../../src/api/publish.js';
-import { newEvent, type RedemptionEvent } from '../../src/events/redemptionEvent.js';
+import { newEvent, type RedemptionEvent } from '../../src/kafka/redemptionEvent.js';
 
 // The API's batching and time bound around EventPublisher, on a stand-in publisher whose sends
 // complete when the test says (the real broker path is in post.test.ts and health.test.ts).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LedgerRow } from '../../src/realtime/ledgerFeed.js';
-import { Subscribers, type Subscriber } from '../../src/realtime/subscribers.js';
+import type { LedgerRow } from '../../src/api/realtime/ledgerFeed.js';
+import { Subscribers, type Subscriber } from '../../src/api/realtime/subscribers.js';
 
 // Who gets which ledger row: the routing inside the feed, without a database.
 

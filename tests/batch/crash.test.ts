@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FixtureInput } from '../../src/seed/fixtureSchema.js';
+import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BIN, REPO_ROOT, runBinary } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import { findViolations } from '../support/invariants.js';

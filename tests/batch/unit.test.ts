@@ -2,16 +2,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkGivenBatchId, contentBatchId, rowEventId } from '../../src/engine/batch/batchId.js';
-import { readGrants, readHeader } from '../../src/engine/batch/grantsCsv.js';
-import { Outcomes } from '../../src/engine/batch/outcomes.js';
-import { GrantPlan } from '../../src/engine/batch/plan.js';
-import { TaskPool } from '../../src/engine/batch/pool.js';
-import { Progress, progressLine } from '../../src/engine/batch/progress.js';
-import { csvField, ReportFile } from '../../src/engine/batch/report.js';
-import { emptyCounts, type GrantRow, type RowResult } from '../../src/engine/batch/types.js';
+import { checkGivenBatchId, contentBatchId, rowEventId } from '../../src/batch/batchId.js';
+import { readGrants, readHeader } from '../../src/batch/grantsCsv.js';
+import { Outcomes } from '../../src/batch/outcomes.js';
+import { GrantPlan } from '../../src/batch/plan.js';
+import { TaskPool } from '../../src/batch/pool.js';
+import { Progress, progressLine } from '../../src/batch/progress.js';
+import { csvField, ReportFile } from '../../src/batch/report.js';
+import { emptyCounts, type GrantRow, type RowResult } from '../../src/batch/types.js';
 import type { QuoteResult } from '../../src/engine/types.js';
-import { UsageError } from '../../src/engine/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 
 // The parts of `batch run` that need no database.
 

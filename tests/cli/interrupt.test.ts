@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FixtureInput } from '../../src/seed/fixtureSchema.js';
+import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BatchWorld, reportLines } from '../support/batchWorld.js';
 import { BIN, ensureDist, REPO_ROOT, runBinary, type CliResult } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
@@ -11,7 +11,7 @@ import { findViolations } from '../support/invariants.js';
 import { uniqueName } from '../support/scenario.js';
 import { TmuxSession, tmuxAvailable } from '../support/tuiTmux.js';
 import { createProgram } from '../../src/cli/program.js';
-import { commandLine, shellQuote } from '../../src/cli/interrupt.js';
+import { commandLine, shellQuote } from '../../src/shared/signals.js';
 
 // Stopping commands part-way (docs/operations.md, "Stopping a command"), through the built binary:
 // Ctrl-C or "n" at a confirmation prompt (a real terminal, through tmux), and SIGINT / SIGTERM /

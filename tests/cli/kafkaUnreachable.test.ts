@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DependencyError, explainKafkaError, KafkaUnreachableError, UsageError } from '../../src/engine/errors.js';
+import { DependencyError, explainKafkaError, KafkaUnreachableError, UsageError } from '../../src/shared/errors.js';
 import { ensureDist, REPO_ROOT, runBinary, type CliResult } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import { Scenario, uniqueName } from '../support/scenario.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { migrate, migrationStatus, readMigrationFiles, type MigrationFile } from '../../src/db/migrations.js';
-import { UsageError } from '../../src/engine/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 
 // The migration runner (src/db/migrations.ts) on empty databases: order, bookkeeping, idempotence,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { cancel, setUsed, type CancelRequest } from '../../src/engine/afterRedemption.js';
-import type { FixtureInput } from '../../src/seed/fixtureSchema.js';
+import { cancel, setUsed, type CancelRequest } from '../../src/engine/cancelAndUse.js';
+import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BACKENDS } from '../support/databases.js';
 import { Scenario, uniqueName, useTestDatabase } from '../support/scenario.js';
 

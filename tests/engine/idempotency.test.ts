@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { sql, type RawBuilder } from 'kysely';
 import { redeemOnce } from '../../src/engine/redeem.js';
 import type { RedeemRequest } from '../../src/engine/types.js';
-import type { FixtureInput } from '../../src/seed/fixtureSchema.js';
+import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BACKENDS } from '../support/databases.js';
 import { Scenario, uniqueName, useTestDatabase } from '../support/scenario.js';
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../../src/db/schema.js';
-import { cancel } from '../../src/engine/afterRedemption.js';
+import { cancel } from '../../src/engine/cancelAndUse.js';
 import { Scenario, uniqueName } from '../support/scenario.js';
 
 // Pool health with known numbers. Redemptions go through the engine; then their ledger rows and

@@ -4,8 +4,8 @@ import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, inject, vi } from 'vitest';
 import { createVerifier, type TokenVerifier } from '../../src/api/auth.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/api/server.js';
-import { EventPublisher } from '../../src/events/publisher.js';
-import { createLogger } from '../../src/log/logger.js';
+import { EventPublisher } from '../../src/kafka/publisher.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { createServerDatabase, type TestDatabase } from './databases.js';
 import { TEST_SECRET } from './jwt.js';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../../src/db/schema.js';
-import { contentBatchId } from '../../src/engine/batch/batchId.js';
-import type { FixtureInput } from '../../src/seed/fixtureSchema.js';
+import { contentBatchId } from '../../src/batch/batchId.js';
+import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { runInProcess, type CliResult } from './cliHarness.js';
 import { Scenario, uniqueName } from './scenario.js';
 

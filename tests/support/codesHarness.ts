@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../../src/db/schema.js';
-import type { FixtureInput } from '../../src/seed/fixtureSchema.js';
+import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { runInProcess, type CliResult } from './cliHarness.js';
 import { uniqueName } from './scenario.js';
 

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { RedeemResult } from '../../src/engine/types.js';
-import type { FixtureInput } from '../../src/seed/fixtureSchema.js';
+import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { uniqueName, type Scenario } from './scenario.js';
 
-// Helpers for tests/concurrency: many members, many requests at once, and the tallies to check.
+// Helpers for tests/engine/concurrency.test.ts: many members, many requests at once, and the tallies to check.
 
 /** `count` members m01@c.test… each holding `points`, plus the given rewards. */
 export function crowdFixture(count: number, points: number, rewards: FixtureInput['rewards']): FixtureInput {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { inject, vi } from 'vitest';
-import { kafkaRetry } from '../../src/ops/kafkaClients.js';
+import { kafkaRetry } from '../../src/kafka/opsClients.js';
 
-// The real test broker (tests/support/kafkaGlobalSetup.ts) for tests/events: a client, random
+// The real test broker (tests/support/kafkaGlobalSetup.ts) for tests/ops: a client, random
 // topics with 3 partitions, and every client and topic cleaned up by closeAll().
 
 export const brokers: string = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS ?? '';

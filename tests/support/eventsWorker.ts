@@ -2,10 +2,10 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../../src/db/schema.js';
 import { redeem } from '../../src/engine/redeem.js';
 import type { RedeemResult } from '../../src/engine/types.js';
-import { parseRedemptionEvent } from '../../src/events/redemptionEvent.js';
+import { parseRedemptionEvent } from '../../src/kafka/redemptionEvent.js';
 import { readTopic } from './eventsConsumer.js';
 
-// Stands in for the worker in tests/events: every message of the topic, in partition order,
+// Stands in for the worker in tests/ops: every message of the topic, in partition order,
 // through the engine with the event's id and replay_of, as the asynchronous path does.
 
 export async function processTopic(db: Kysely<Schema>, topic: string): Promise<RedeemResult[]> {

@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import type { FixtureInput } from '../../src/seed/fixtureSchema.js';
+import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { runInProcess, type CliResult } from './cliHarness.js';
 import { createServerDatabase, type TestDatabase } from './databases.js';
 import { brokers, closeAll } from './eventsKafka.js';
 import { findViolations } from './invariants.js';
 import { Scenario, uniqueName } from './scenario.js';
 
-// One test file's world for tests/events: a throwaway server database seeded with one merchant,
+// One test file's world for tests/ops: a throwaway server database seeded with one merchant,
 // the CLI in process with KAFKA_BROKERS and REDEEMCTL_MERCHANT set, invariants checked after
 // each test, and the Kafka clients and topics cleaned up at the end.
 

@@ -4,8 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../../src/db/schema.js';
 import { redeem } from '../../src/engine/redeem.js';
 import type { RedeemRequest, RedeemResult } from '../../src/engine/types.js';
-import type { FixtureInput } from '../../src/seed/fixtureSchema.js';
-import { seed, type SeedSummary } from '../../src/seed/seed.js';
+import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
+import { seed, type SeedSummary } from '../../src/demo/seed.js';
 import { createTestDatabase, type BackendName, type TestDatabase } from './databases.js';
 import { findViolations } from './invariants.js';
 

@@ -5,11 +5,11 @@ import { Registry } from 'prom-client';
 import { inject } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import type { Schema } from '../../src/db/schema.js';
-import { newEvent, type RedemptionEvent } from '../../src/events/redemptionEvent.js';
+import { newEvent, type RedemptionEvent } from '../../src/kafka/redemptionEvent.js';
 import type { KafkaSettings } from '../../src/kafka/settings.js';
-import { createLogger, type LogFormat } from '../../src/log/logger.js';
+import { createLogger, type LogFormat } from '../../src/shared/logger.js';
 import { startWorker, type Processed, type WorkerHandle, type WorkerOptions } from '../../src/worker/worker.js';
-import type { FixtureInput } from '../../src/seed/fixtureSchema.js';
+import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { uniqueName, type Scenario } from './scenario.js';
 
 // Helpers for tests/worker: the real broker (global setup), a topic and a group per test, an

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
-import { startMetricsServer } from '../../src/metrics/metricsServer.js';
+import { startMetricsServer } from '../../src/shared/metricsServer.js';
 import { poolHealth } from '../../src/monitoring/poolHealth.js';
 import { redemptionMetrics } from '../../src/monitoring/redemptionMetrics.js';
 import { DEFAULT_TOPIC } from '../../src/kafka/settings.js';

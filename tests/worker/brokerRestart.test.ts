@@ -10,10 +10,10 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventPublisher } from '../../src/events/publisher.js';
-import type { RedemptionEvent } from '../../src/events/redemptionEvent.js';
+import { EventPublisher } from '../../src/kafka/publisher.js';
+import type { RedemptionEvent } from '../../src/kafka/redemptionEvent.js';
 import type { KafkaSettings } from '../../src/kafka/settings.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { startWorker, type Processed, type WorkerHandle } from '../../src/worker/worker.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
 import { captureLog, eventFor, metricValue, names, pollUntil, recorded, workerFixture, wrongEffects } from '../support/workerHarness.js';

@@ -1,7 +1,7 @@
 // The five cases of the original testing guide, through Kafka and the worker: events published
 // with EventPublisher, consumed by startWorker, checked in the database and in the log lines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventPublisher } from '../../src/events/publisher.js';
+import { EventPublisher } from '../../src/kafka/publisher.js';
 import { Scenario, uniqueName, useTestDatabase } from '../support/scenario.js';
 import { eventFor, KafkaKit, names, pollUntil, settingsFor, startTestWorker, workerFixture, type TestWorker } from '../support/workerHarness.js';
 

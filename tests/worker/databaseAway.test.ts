@@ -3,7 +3,7 @@
 // skips, never commits an offset past an unprocessed event, and catches up once it is back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { EventPublisher } from '../../src/events/publisher.js';
+import { EventPublisher } from '../../src/kafka/publisher.js';
 import { PgProxy } from '../support/pgProxy.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
 import {

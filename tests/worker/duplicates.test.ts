@@ -2,7 +2,7 @@
 // group is rewound to the beginning) takes effect once; the repeats are idempotent results.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventPublisher } from '../../src/events/publisher.js';
+import { EventPublisher } from '../../src/kafka/publisher.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
 import { eventFor, KafkaKit, names, pollUntil, settingsFor, startTestWorker, workerFixture, wrongEffects, type TestWorker } from '../support/workerHarness.js';
 

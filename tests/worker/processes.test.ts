@@ -3,8 +3,8 @@
 // SIGTERM (exit 0, committed offsets exactly the processed events, the rest picked up on restart).
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventPublisher } from '../../src/events/publisher.js';
-import type { RedemptionEvent } from '../../src/events/redemptionEvent.js';
+import { EventPublisher } from '../../src/kafka/publisher.js';
+import type { RedemptionEvent } from '../../src/kafka/redemptionEvent.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
 import { ensureDist } from '../support/cliHarness.js';
 import { WorkerProcess } from '../support/workerProcess.js';

@@ -1,7 +1,7 @@
 // Two workers in one consumer group share a 3-partition topic: each takes some partitions, and
 // together they process every event exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventPublisher } from '../../src/events/publisher.js';
+import { EventPublisher } from '../../src/kafka/publisher.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
 import { eventFor, KafkaKit, names, pollUntil, settingsFor, startTestWorker, workerFixture, wrongEffects, type TestWorker } from '../support/workerHarness.js';
 

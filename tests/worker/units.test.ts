@@ -2,7 +2,7 @@
 // message still tells, the consumer lag gauge, log redaction, and the command's flag checks.
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/engine/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 import { ConsumerLag } from '../../src/worker/consumerLag.js';
 import { invalidEventArgs } from '../../src/worker/invalidEvent.js';
 import { keepTrying, type KeepTryingOptions } from '../../src/worker/keepTrying.js';

@@ -3,7 +3,7 @@ import type { LagReport, PartitionLag } from './snapshot.js';
 
 // Consumer lag per partition, from the broker (kafkajs admin): the topic's high watermarks against
 // the group's committed offsets. It shows a stopped worker too, which the worker's own gauge cannot.
-// One try per refresh, unlike src/ops/kafkaClients.ts's helpers: the console asks again at the
+// One try per refresh, unlike src/kafka/opsClients.ts's helpers: the console asks again at the
 // next refresh anyway, and `q` must not wait for a back-off to run out.
 
 export async function readLag(admin: Admin, group: string, topic: string): Promise<LagReport> {

@@ -1,4 +1,4 @@
-import { isTransientError } from '../../engine/errors.js';
+import { isTransientError } from '../../shared/errors.js';
 
 /**
  * A refresh that could not read the database. The message is what the status line shows before

@@ -1,0 +1,35 @@
+// The Kafka broker a benchmark runs against: KAFKA_BROKERS when set, else a private one started
+// from scripts/kafka-broker.js (plain JavaScript, so the parts used are typed here).
+
+export interface BrokerHandle {
+  brokers: string;
+  pid: number;
+  version: string;
+  startupMs: number;
+}
+
+interface KafkaBrokerModule {
+  startBroker(opts?: { killOnExit?: boolean }): Promise<BrokerHandle>;
+  stopBroker(handle: BrokerHandle): Promise<void>;
+}
+
+// scripts/ sits one level up from bench/; a computed specifier keeps tsc
+// from resolving the untyped module.
+const brokerModuleUrl = new URL('../scripts/kafka-broker.js', import.meta.url).href;
+
+export type Cleanups = Array<[string, () => Promise<unknown>]>;
+
+/** The broker address, and the private broker's handle (null with KAFKA_BROKERS); its stop joins `cleanups`. */
+export async function benchBroker(log: (line: string) => void, cleanups: Cleanups): Promise<{ brokers: string; broker: BrokerHandle | null }> {
+  const preset = process.env.KAFKA_BROKERS?.trim() ?? '';
+  if (preset !== '') {
+    log(`using KAFKA_BROKERS=${preset}`);
+    return { brokers: preset, broker: null };
+  }
+  log('starting a private Kafka broker (scripts/kafka-broker.js)…');
+  const brokerModule = (await import(brokerModuleUrl)) as KafkaBrokerModule;
+  const broker = await brokerModule.startBroker({ killOnExit: true });
+  cleanups.push(['stop the broker', () => brokerModule.stopBroker(broker)]);
+  log(`broker ${broker.version} on ${broker.brokers} (up in ${(broker.startupMs / 1000).toFixed(1)} s)`);
+  return { brokers: broker.brokers, broker };
+}

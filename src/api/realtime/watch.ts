@@ -1,0 +1,84 @@
+import type { CommandContext } from '../../cli/context.js';
+import { formatTime } from '../../shared/format.js';
+import { note, paint, writeLine } from '../../cli/output.js';
+import { parseWholeNumber } from '../../cli/parse.js';
+import { UsageError } from '../../shared/errors.js';
+import { LedgerFeed, type LedgerRow } from './ledgerFeed.js';
+import { untilSignal } from './untilSignal.js';
+
+export interface WatchOptions {
+  user?: string;
+  json?: boolean;
+  limit?: string;
+}
+
+/**
+ * `redeemctl watch`: the merchant's (or one member's) ledger writes as they are committed, one
+ * line each, or one JSON object per line with --json (the row's columns by name). Runs until
+ * SIGINT/SIGTERM, or until --limit rows were shown.
+ */
+export async function runWatch(ctx: CommandContext, options: WatchOptions): Promise<number> {
+  const limit = options.limit === undefined ? undefined : parseWholeNumber('--limit', options.limit, 1, 1_000_000);
+  if (!ctx.options.databaseUrl) {
+    throw new UsageError(
+      'watch needs a PostgreSQL server (DATABASE_URL or --database-url): the embedded database serves one process at a time, so no other command could write while watch runs',
+    );
+  }
+  const database = await ctx.db();
+  const merchantId = await ctx.merchantId();
+  let userId: string | undefined;
+  if (options.user !== undefined) {
+    const { resolveUserId } = await import('../../engine/resolve.js');
+    const user = await resolveUserId(database.db, merchantId, options.user);
+    if (!user.id) throw new UsageError(`No member with ${user.kind} ${options.user} in this merchant: check --user`);
+    userId = user.id;
+  }
+
+  let shown = 0;
+  let reachedLimit!: () => void;
+  const limitReached = new Promise<void>((resolve) => (reachedLimit = resolve));
+  const feed = new LedgerFeed(database, {
+    merchantId,
+    onError: (message, error) => note(ctx.io, `warning: ${message}${error ? `: ${(error as Error).message ?? String(error)}` : ''}`),
+  });
+  const unsubscribe = await feed.subscribe({ merchantId, userId }, (rows) => {
+    for (const row of rows) {
+      if (limit !== undefined && shown >= limit) return;
+      writeLine(ctx.io, options.json ? JSON.stringify(row) : renderRow(ctx, row));
+      shown++;
+      if (shown === limit) reachedLimit();
+    }
+  });
+  try {
+    note(ctx.io, `Watching ledger writes${userId ? ` of ${options.user}` : ' of the merchant'}${limit ? ` (stopping after ${limit})` : ''}; Ctrl-C to stop`);
+    await untilSignal(limitReached);
+  } finally {
+    await unsubscribe();
+    await feed.close();
+  }
+  return 0;
+}
+
+/**
+ * One human line: when (ISO-8601 UTC to the second, formatTime), outcome, redemption code, then
+ * `key=value` fields for member, reward, quantity, points, promo code and event. Those fields are
+ * for grep and awk and are pasted back into flags, so their values stay raw (`points=1200`, not
+ * `1,200`): docs/api.md.
+ */
+export function renderRow(ctx: CommandContext, row: LedgerRow): string {
+  const when = formatTime(row.created_at);
+  const outcome = row.success ? paint(ctx.io, 'green', 'OK') : paint(ctx.io, 'red', `REFUSED ${row.error_code}`);
+  const parts = [
+    when,
+    outcome,
+    row.code,
+    `user=${row.user_id}`,
+    `reward=${row.reward_id}`,
+    `qty=${row.qty}`,
+    `points=${row.points_deducted}`,
+    ...(row.promo_code ? [`promo=${row.promo_code}`] : []),
+    `event=${row.event_id}`,
+    ...(row.success ? [] : [JSON.stringify(row.error_message)]),
+  ];
+  return parts.join(' ');
+}

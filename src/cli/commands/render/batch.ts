@@ -1,0 +1,144 @@
+import type { CliIO } from '../../../shared/io.js';
+import { keyValues, paint, table } from '../../output.js';
+import type { BatchSummary } from '../../../batch/summary.js';
+import type { BatchDetail, BatchStatus } from '../../../batch/status.js';
+
+// Human renderings of `batch run` and `batch status` (--json prints the objects as they are).
+
+export function renderRun(io: CliIO, s: BatchSummary): string {
+  const c = s.counts;
+  const lines: string[] = [];
+  const headline = {
+    completed: paint(io, s.problem_count === 0 ? 'green' : 'yellow', s.problem_count === 0 ? 'DONE' : 'DONE WITH REFUSALS'),
+    planned: paint(io, s.problem_count === 0 ? 'green' : 'yellow', 'DRY RUN (nothing written)'),
+    refused: paint(io, 'red', 'REFUSED (all-or-nothing: nothing granted)'),
+    stopped: paint(io, 'red', `STOPPED at line ${s.stopped_at_line} (all-or-nothing)`),
+    interrupted: paint(io, 'yellow', `INTERRUPTED after ${s.rows_done} of ${s.rows} rows`),
+  }[s.status];
+  lines.push(`${headline} batch ${s.batch_id} from ${s.file}${s.run && s.run > 1 ? ` (run ${s.run})` : ''}`);
+  const pairs: Array<[string, string | number]> = [['rows', s.rows]];
+  if (s.dry_run) pairs.push(['would grant', c.would_grant]);
+  else pairs.push(['granted', c.granted]);
+  pairs.push(['already granted', c.already_granted], ['refused', c.refused], ['invalid', c.invalid]);
+  if (c.skipped) pairs.push(['skipped', c.skipped]);
+  pairs.push([s.dry_run ? 'units to grant' : 'units granted', s.units], [s.dry_run ? 'points to charge' : 'points charged', s.points]);
+  pairs.push(['time', `${(s.elapsed_ms / 1000).toFixed(1)} s (${s.rows_per_s} rows/s)`]);
+  if (s.report) pairs.push(['report', s.report]);
+  lines.push(keyValues(io, pairs));
+  if (s.problems.length > 0) {
+    lines.push(
+      table(
+        io,
+        ['line', 'member', 'reward', 'qty', 'outcome', 'error', 'message'],
+        s.problems.map((r) => [r.line, r.member, r.reward, r.quantity, r.outcome, r.error_code, r.message]),
+      ),
+    );
+    const more = s.problem_count - s.problems.length;
+    if (more > 0) lines.push(`… and ${more} more row(s) not granted${s.report ? `: see ${s.report}` : ': pass --report OUT for all of them'}`);
+  }
+  if (s.status === 'refused') lines.push('Fix the rows above (or run without --all-or-nothing) and run again.');
+  if (s.status === 'stopped') {
+    lines.push(`A row changed between the pre-check and its grant; rows granted before it stay granted.`);
+  }
+  if (!s.dry_run && c.granted + c.already_granted > 0) {
+    lines.push(paint(io, 'dim', `Undo the whole batch: redeemctl cancel --batch ${s.batch_id} --reason TEXT --yes`));
+  }
+  return lines.join('\n');
+}
+
+/**
+ * What `batch run` prints on stderr when SIGINT or SIGTERM stopped it: what was done (rows done of
+ * the total, the batch id) and the exact command that resumes it.
+ */
+export function renderInterrupted(s: BatchSummary, signal: string, commandLine: string): string {
+  const c = s.counts;
+  const done = `${thousands(s.rows_done)} of ${thousands(s.rows)} rows`;
+  if (s.dry_run) {
+    return `Interrupted by ${signal}: the dry run of batch ${s.batch_id} checked ${done}; nothing was written.\nRun it again for the whole plan:\n  ${commandLine}`;
+  }
+  if (s.run === null) {
+    return (
+      `Interrupted by ${signal} before any row was granted: nothing changed (batch ${s.batch_id}, ${thousands(s.rows)} rows).\n` +
+      `Run the same command again to run it:\n  ${commandLine}`
+    );
+  }
+  const counts = [
+    `granted ${thousands(c.granted)}`,
+    ...(c.already_granted ? [`already granted ${thousands(c.already_granted)}`] : []),
+    `refused ${thousands(c.refused)}`,
+    ...(c.invalid ? [`invalid ${thousands(c.invalid)}`] : []),
+  ].join(', ');
+  return [
+    `Interrupted by ${signal}: batch ${s.batch_id} stopped after ${done} (${counts}); the rows in flight finished first, so no row is half-done.`,
+    ...(s.report ? [`The report ${s.report} lists the rows done so far.`] : []),
+    `To resume, run the same command again (rows already done are not granted twice):`,
+    `  ${commandLine}`,
+  ].join('\n');
+}
+
+function thousands(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** The status as shown: an interrupted batch says why (SIGINT, SIGTERM, error, runner gone). */
+function statusText(b: BatchStatus): string {
+  return b.status === 'interrupted' && b.interrupted_by ? `interrupted (${b.interrupted_by})` : b.status;
+}
+
+export function renderStatusList(io: CliIO, batches: BatchStatus[]): string {
+  if (batches.length === 0) return 'No batches yet: run one with `redeemctl batch run FILE.csv --reason TEXT`.';
+  return table(
+    io,
+    ['batch', 'file', 'status', 'started', 'rows', 'granted', 'refused', 'invalid', 'pending', 'units', 'points', 'cancelled'],
+    batches.map((b) => [
+      b.batch_id,
+      b.file_name,
+      statusText(b),
+      b.started_at ? new Date(b.started_at).toISOString().slice(0, 19).replace('T', ' ') : '',
+      b.rows,
+      b.granted,
+      b.refused,
+      b.invalid,
+      b.pending,
+      b.units,
+      b.points,
+      b.cancelled,
+    ]),
+  );
+}
+
+export function renderStatusDetail(io: CliIO, d: BatchDetail): string {
+  const lines = [
+    keyValues(io, [
+      ['batch', d.batch_id],
+      ['file', d.file_name ? `${d.file_name} (sha256 ${d.file_sha256})` : ''],
+      ['status', statusText(d)],
+      ['mode', d.mode],
+      ['actor', d.actor],
+      ['reason', d.reason],
+      ['runs', d.runs],
+      ['started', d.started_at ? new Date(d.started_at).toISOString() : ''],
+      ['finished', d.finished_at ? new Date(d.finished_at).toISOString() : ''],
+      ['runner', d.runner ? `${d.runner}${d.heartbeat_at ? `, last heartbeat ${new Date(d.heartbeat_at).toISOString()}` : ''}` : ''],
+      ['rows', d.rows],
+      ['granted', d.granted],
+      ['refused', d.refused],
+      ['invalid', d.invalid],
+      ['pending', d.pending],
+      ['redemptions (live)', d.redemptions],
+      ['units', d.units],
+      ['points', d.points],
+      ['cancelled', d.cancelled],
+    ]),
+  ];
+  if (d.rewards.length > 0) {
+    lines.push(table(io, ['reward', 'redemptions', 'units', 'points', 'cancelled'], d.rewards.map((r) => [r.reward_code, r.redemptions, r.units, r.points, r.cancelled])));
+  }
+  if (d.refusals.length > 0) lines.push(table(io, ['refused with', 'rows'], d.refusals.map((r) => [r.error_code, r.rows])));
+  if (d.resume) {
+    lines.push(
+      `${d.pending ? `${d.pending} row(s) not yet sent. ` : ''}To resume, run the same command again (rows already done are not granted twice):\n  ${d.resume}`,
+    );
+  } else if (d.pending) lines.push(`${d.pending} row(s) not yet sent: run the same file again to finish the batch.`);
+  return lines.join('\n');
+}

@@ -1,0 +1,125 @@
+import type { CliIO } from '../../../shared/io.js';
+import { formatCount, formatTime } from '../../../shared/format.js';
+import { paint, table } from '../../output.js';
+import type { RedemptionEvent } from '../../../kafka/redemptionEvent.js';
+import type { DeadLetterView } from '../../../ops/deadLetters.js';
+import type { ReplayPlan } from '../../../ops/replay.js';
+import type { RewindPlan } from '../../../ops/rewind.js';
+import type { TailedMessage } from '../../../ops/tail.js';
+
+// Human output of `events …` and `dlq …` (the --json shapes are built by the commands). Counts
+// and times in the formats of src/shared/format.ts; offsets and partitions are identifiers, printed raw.
+
+export const IDEMPOTENT_NOTE =
+  'Re-delivered events are idempotent: the engine finds each event_id already recorded and returns the stored result, so nothing is granted twice.';
+
+export function renderPublished(io: CliIO, topic: string, events: RedemptionEvent[]): string {
+  return [
+    `${paint(io, 'green', 'OK')} Published ${formatCount(events.length)} event(s) to ${topic}`,
+    table(
+      io,
+      ['event id', { head: 'user id', drop: 2 }, { head: 'reward id', drop: 1 }, 'qty'],
+      events.map((e) => [e.event_id, e.user_id, e.reward_id, formatCount(e.quantity)]),
+    ),
+  ].join('\n');
+}
+
+export function renderTailed(m: TailedMessage): string {
+  const where = `p${m.partition} #${m.offset} key=${m.key ?? '-'}`;
+  if (!m.event) return `${where} UNREADABLE ${m.error}: ${(m.value ?? '').slice(0, 120)}`;
+  const e = m.event;
+  const replay = e.replay_of ? ` replay_of=${e.replay_of}` : '';
+  return `${where} event=${e.event_id} user=${e.user_id} reward=${e.reward_id} qty=${e.quantity}${replay} at=${formatTime(e.timestamp)}`;
+}
+
+export function renderReplay(io: CliIO, topic: string, result: ReplayPlan, dryRun: boolean): string {
+  const lines: string[] = [];
+  if (result.plan.length > 0) {
+    lines.push(
+      table(
+        io,
+        ['original event', 'error', 'member', 'reward', 'qty', { head: 'replay id', drop: 1 }],
+        result.plan.map((p) => [p.original, p.error_code, p.member, p.reward, formatCount(p.quantity), p.replay_id]),
+      ),
+    );
+  }
+  if (result.skipped.length > 0) lines.push(table(io, ['skipped', 'why'], result.skipped.map((s) => [s.event_id, s.why])));
+  const n = result.plan.length;
+  if (dryRun) lines.push(`Dry run: ${formatCount(n)} replay(s) planned, nothing published. Run without --dry-run to publish them to ${topic}.`);
+  else lines.push(`${paint(io, 'green', 'OK')} Published ${formatCount(n)} replay event(s) to ${topic}; ${formatCount(result.skipped.length)} skipped.`);
+  return lines.join('\n');
+}
+
+export function renderRewind(io: CliIO, plan: RewindPlan, outcome: 'preview' | 'executed' | 'refused'): string {
+  const lines = [
+    `Group ${plan.group} on ${plan.topic}: state ${plan.state}, ${formatCount(plan.members)} member(s)`,
+    table(
+      io,
+      ['partition', { head: 'low', drop: 1 }, { head: 'high', drop: 2 }, 'committed', 'target', 're-delivered', 'note'],
+      plan.partitions.map((p) => [
+        p.partition,
+        p.low,
+        p.high,
+        p.committed ?? 'none',
+        p.target ?? '',
+        p.redelivered === null ? '?' : formatCount(p.redelivered),
+        p.note ?? (p.change ? '' : 'unchanged'),
+      ]),
+    ),
+  ];
+  if (outcome === 'refused') {
+    lines.push(`${paint(io, 'red', 'REFUSED')} group ${plan.group} has live members (state ${plan.state}): stop its consumers (the worker) and run again. Nothing changed.`);
+  } else if (outcome === 'executed') {
+    lines.push(`${paint(io, 'green', 'OK')} Offsets moved: ${formatCount(plan.redelivered)} message(s) will be delivered again.`);
+  } else {
+    lines.push(`Preview: ${formatCount(plan.redelivered)} message(s) would be delivered again. Run with --execute to move the offsets.`);
+    if (plan.live) lines.push(paint(io, 'yellow', `The group has live members now: --execute will refuse until they stop.`));
+  }
+  lines.push(IDEMPOTENT_NOTE);
+  return lines.join('\n');
+}
+
+function origin(v: DeadLetterView): string {
+  return `${v.origin_topic}/${v.origin_partition ?? '?'}/${v.origin_offset ?? '?'}`;
+}
+
+export function renderDeadLetters(io: CliIO, topic: string, views: DeadLetterView[], exists: boolean): string {
+  if (!exists) return `No dead-letter topic ${topic} yet: nothing has been dead-lettered.`;
+  const redriven = views.filter((v) => v.redriven).length;
+  return [
+    table(
+      io,
+      [
+        'dlq p:offset',
+        'error code',
+        'reason',
+        { head: 'origin topic/p/offset', drop: 2 },
+        'event id',
+        { head: 'failed at', drop: 4 },
+        { head: 'redriven', drop: 3 },
+        { head: 'value', drop: 1 },
+      ],
+      views.map((v) => [`${v.partition}:${v.offset}`, v.error_code, v.reason, origin(v), v.event_id, formatTime(v.failed_at), v.redriven ? 'yes' : '', v.preview.slice(0, 60)]),
+    ),
+    `${formatCount(views.length)} message(s) in ${topic}; ${formatCount(redriven)} already redriven.`,
+  ].join('\n');
+}
+
+export function renderRedrive(io: CliIO, topic: string, selected: DeadLetterView[], executed: boolean): string {
+  if (selected.length === 0) return `Nothing to redrive: every message of ${topic} is behind the redrive mark.`;
+  const lines = [
+    table(
+      io,
+      ['dlq p:offset', { head: 'back to', drop: 1 }, 'event id', 'error code', 'parses now'],
+      selected.map((v) => [`${v.partition}:${v.offset}`, origin(v), v.event_id, v.error_code, v.parses ? 'yes' : `no: ${v.parse_error}`]),
+    ),
+  ];
+  const unreadable = selected.filter((v) => !v.parses).length;
+  if (unreadable > 0) lines.push(paint(io, 'yellow', `${formatCount(unreadable)} message(s) still do not parse: the worker will dead-letter them again.`));
+  lines.push(
+    executed
+      ? `${paint(io, 'green', 'OK')} Redrove ${formatCount(selected.length)} message(s) to their origin topic.`
+      : `Preview: ${formatCount(selected.length)} message(s) would go back. Run with --execute to send them.`,
+  );
+  return lines.join('\n');
+}

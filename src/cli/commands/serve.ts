@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import type { ProgramBuilder } from '../program.js';
+import type { ServeOptions } from '../../api/serve.js';
+import type { WatchOptions } from '../../api/realtime/watch.js';
+
+/** `redeemctl serve` (the member-facing HTTP API, docs/api.md) and `redeemctl watch` (live ledger writes). */
+export function registerServeCommands(program: Command, cli: ProgramBuilder): void {
+  program
+    .command('serve')
+    .description('the member-facing HTTP API: POST /redemptions, GET /redemptions/<event_id>, the live stream, /healthz (docs/api.md)')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8080')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port at /metrics (default: none)')
+    .option('--log-format <format>', 'text (one line per event) or json (JSON lines)', 'text')
+    .option('--brokers <list>', 'Kafka bootstrap servers, host:port[,host:port] (env: KAFKA_BROKERS)')
+    .option('--topic <name>', 'topic to publish redemption events to (env: KAFKA_TOPIC; default: reward_redemptions)')
+    .addHelpText(
+      'after',
+      '\nTokens: set JWT_SECRET (HS256, at least 32 bytes) or JWT_PUBLIC_KEY (PEM; RS256 or ES256 from the key type);\n' +
+        'optional JWT_ISSUER and JWT_AUDIENCE are checked when set. Stops on SIGINT or SIGTERM.',
+    )
+    .action(
+      cli.action<ServeOptions>(async (ctx, options) => {
+        const { runServe } = await import('../../api/serve.js');
+        return runServe(ctx, options);
+      }),
+    );
+
+  program
+    .command('watch')
+    .description('live ledger writes, as the member app would see them (PostgreSQL server only)')
+    .option('--user <user>', "only this member's writes: uuid, email or tel (default: the whole merchant)")
+    .option('--json', 'one JSON object per line: the ledger row with its columns by name')
+    .option('--limit <n>', 'exit 0 after this many rows (for scripts)')
+    .action(
+      cli.action<WatchOptions>(async (ctx, options) => {
+        const { runWatch } = await import('../../api/realtime/watch.js');
+        return runWatch(ctx, options);
+      }),
+    );
+}
