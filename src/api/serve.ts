@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { CommandContext } from '../cli/context.js';
-import { parseWholeNumber } from '../cli/parse.js';
+import type { Database } from '../db/database.js';
+import type { CliIO } from '../shared/io.js';
 import { DependencyError, UsageError } from '../shared/errors.js';
 import { EventPublisher } from '../kafka/publisher.js';
 import { kafkaSettings } from '../kafka/settings.js';
@@ -11,13 +11,16 @@ import { ApiMetrics } from './apiMetrics.js';
 import { verifierFromEnv } from './auth.js';
 import { startApiServer } from './server.js';
 
-export interface ServeOptions {
-  port?: string;
-  host?: string;
-  metricsPort?: string;
-  logFormat?: string;
-  brokers?: string;
-  topic?: string;
+export interface ServeSetup {
+  io: CliIO;
+  /** Opened once the settings are known to be good. */
+  openDatabase: () => Promise<Database>;
+  port: number;
+  host: string;
+  metricsPort: number | undefined;
+  logFormat: LogFormat;
+  brokers: string | undefined;
+  topic: string | undefined;
 }
 
 /**
@@ -25,15 +28,12 @@ export interface ServeOptions {
  * Kafka not configured exit 3), then opens the database and one long-lived producer, serves
  * until SIGINT/SIGTERM, and closes everything in order.
  */
-export async function runServe(ctx: CommandContext, options: ServeOptions): Promise<number> {
-  const port = parseWholeNumber('--port', options.port ?? '8080', 0, 65_535);
-  const metricsPort = options.metricsPort === undefined ? undefined : parseWholeNumber('--metrics-port', options.metricsPort, 0, 65_535);
-  const host = options.host ?? '127.0.0.1';
-  const format = parseLogFormat(options.logFormat);
-  const verifier = await verifierFromEnv(ctx.io.env);
-  const settings = kafkaSettings(options, ctx.io.env);
-  const database = await ctx.db();
-  const logger = createLogger(format, ctx.io.stdout);
+export async function runServe(setup: ServeSetup): Promise<number> {
+  const { io, port, host, metricsPort } = setup;
+  const verifier = await verifierFromEnv(io.env);
+  const settings = kafkaSettings({ brokers: setup.brokers, topic: setup.topic }, io.env);
+  const database = await setup.openDatabase();
+  const logger = createLogger(setup.logFormat, io.stdout);
 
   let publisher: EventPublisher;
   try {
@@ -67,12 +67,6 @@ export async function runServe(ctx: CommandContext, options: ServeOptions): Prom
     await publisher.disconnect().catch(() => {});
   }
   return 0;
-}
-
-function parseLogFormat(raw: string | undefined): LogFormat {
-  const format = raw ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format must be text or json, got ${JSON.stringify(raw)}`);
-  return format;
 }
 
 /** A port already in use is a usage problem: say which flag to change. */

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { shellQuote } from '../shared/signals.js';
+import { shellQuote } from '../shared/shellQuote.js';
 import { contentBatchId } from './batchId.js';
 import { DEFAULT_HEARTBEAT_MS, MISSED_BEATS } from './batchRecord.js';
 

@@ -44,3 +44,10 @@ export function parseLockWait(raw: string | undefined): number | undefined {
   }
   return Math.round(seconds * 1000);
 }
+
+/** --log-format of the daemons: text (one line per event) or json (JSON lines). */
+export function parseLogFormat(raw: string | undefined): 'text' | 'json' {
+  const format = raw ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format must be text or json, got ${JSON.stringify(raw)}`);
+  return format;
+}

@@ -1,8 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { CliIO } from '../shared/io.js';
-import { table } from '../cli/output.js';
 import type { Schema } from '../db/schema.js';
-import { thousands } from './progress.js';
 
 export interface ImportBatch {
   id: string;
@@ -37,26 +34,4 @@ export async function listBatches(db: Kysely<Schema>, merchantId: string, reward
     duplicates_in_pool: Number(b.duplicates_in_pool),
     invalid: Number(b.invalid),
   }));
-}
-
-export function renderBatches(io: CliIO, batches: ImportBatch[]): string {
-  if (batches.length === 0) return 'No import batches yet: `redeemctl codes import FILE.csv --reward R` makes one.';
-  return table(
-    io,
-    ['id', 'reward', 'file', 'sha256', 'lot', 'read', 'imported', 'dup file', 'dup pool', 'invalid', 'created', 'voided'],
-    batches.map((b) => [
-      b.id,
-      b.reward_code,
-      b.file_name,
-      b.sha256_prefix,
-      b.lot,
-      thousands(b.rows_read),
-      thousands(b.imported),
-      thousands(b.duplicates_in_file),
-      thousands(b.duplicates_in_pool),
-      thousands(b.invalid),
-      b.created_at.toISOString(),
-      b.voided_at?.toISOString() ?? '',
-    ]),
-  );
 }

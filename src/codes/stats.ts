@@ -1,8 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { CliIO } from '../shared/io.js';
-import { table } from '../cli/output.js';
 import type { Schema } from '../db/schema.js';
-import { thousands } from './progress.js';
 
 export interface Counts {
   /** Available and not expired: what a redemption can draw. */
@@ -68,16 +65,4 @@ export async function codeStats(db: Kysely<Schema>, merchantId: string, rewardId
     for (const key of ['available', 'expired', 'redeemed', 'voided', 'total'] as const) reward[key] += lot[key];
   }
   return [...rewards.values()];
-}
-
-export function renderStats(io: CliIO, rewards: RewardStats[]): string {
-  if (rewards.length === 0) return 'No pool rewards and no codes.';
-  const rows: Array<Array<string | number | null>> = [];
-  for (const r of rewards) {
-    const cells = (c: { available: number; expired: number; redeemed: number; voided: number; total: number }) =>
-      [c.available, c.expired, c.redeemed, c.voided, c.total].map(thousands);
-    for (const lot of r.lots) rows.push([r.reward_code, lot.lot ?? '(none)', ...cells(lot)]);
-    if (r.lots.length !== 1) rows.push([r.reward_code, r.lots.length === 0 ? '(no codes)' : '(all lots)', ...cells(r)]);
-  }
-  return table(io, ['reward', 'lot', 'available', 'expired', 'redeemed', 'voided', 'total'], rows);
 }

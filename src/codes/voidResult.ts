@@ -1,6 +1,4 @@
-import type { CliIO } from '../shared/io.js';
-import { keyValues, paint, table } from '../cli/output.js';
-import { thousands } from './progress.js';
+import { formatCount } from '../shared/format.js';
 
 /** What a void would touch, known before anything changes. */
 export interface VoidPlan {
@@ -47,30 +45,9 @@ export function renderVoidMessage(r: VoidResult): string {
   const count = r.dry_run ? r.available : r.voided;
   const verb = r.dry_run ? 'Dry run: would void' : 'Voided';
   const skipped = [
-    r.held > 0 ? `${thousands(r.held)} held by live redemptions, skipped` : '',
-    r.already_voided > 0 ? `${thousands(r.already_voided)} already voided` : '',
-    r.not_found > 0 ? `${thousands(r.not_found)} listed but not in the pool` : '',
+    r.held > 0 ? `${formatCount(r.held)} held by live redemptions, skipped` : '',
+    r.already_voided > 0 ? `${formatCount(r.already_voided)} already voided` : '',
+    r.not_found > 0 ? `${formatCount(r.not_found)} listed but not in the pool` : '',
   ].filter(Boolean);
-  return `${verb} ${thousands(count)} of ${thousands(r.matched)} matching code(s)${skipped.length ? ` (${skipped.join('; ')})` : ''}.`;
-}
-
-export function renderVoid(io: CliIO, r: VoidResult): string {
-  const verdict = r.dry_run ? paint(io, 'yellow', 'DRY RUN') : r.success ? paint(io, 'green', 'OK') : paint(io, 'yellow', 'PARTLY');
-  const lines = [`${r.matched === 0 ? paint(io, 'red', 'NOTHING') : verdict} ${r.message}`];
-  lines.push(
-    keyValues(io, [
-      ['reward', r.reward_code],
-      ['selected by', `${r.by} ${r.value}`],
-      ['matching', thousands(r.matched)],
-      [r.dry_run ? 'would void' : 'voided', thousands(r.dry_run ? r.available : r.voided)],
-      ['held (skipped)', thousands(r.held)],
-      ['already voided', thousands(r.already_voided)],
-      ...(r.by === 'file' ? [['not in the pool', thousands(r.not_found)] as [string, string]] : []),
-    ]),
-  );
-  if (r.held_codes.length > 0) {
-    lines.push(`Held by live redemptions (cancel them with --codes void to retire the codes)${r.held > r.held_codes.length ? `, the first ${r.held_codes.length}` : ''}:`);
-    lines.push(table(io, ['code', 'redemption code'], r.held_codes.map((h) => [h.code, h.redemption_code])));
-  }
-  return lines.join('\n');
+  return `${verb} ${formatCount(count)} of ${formatCount(r.matched)} matching code(s)${skipped.length ? ` (${skipped.join('; ')})` : ''}.`;
 }

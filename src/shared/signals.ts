@@ -1,5 +1,3 @@
-import type { Command } from 'commander';
-
 // Ctrl-C (SIGINT) and SIGTERM for commands that stop cleanly: the first signal asks the work to
 // stop (an AbortSignal the work checks between units), the work in flight finishes or rolls back,
 // and the command says what was done and exits 130. A second signal while that runs exits 130 at
@@ -55,24 +53,4 @@ export function watchInterrupt(options: WatchOptions = {}): Interrupt {
 /** The signal's name for a message: what aborted `signal`, or SIGINT. */
 export function signalName(signal: AbortSignal): string {
   return typeof signal.reason === 'string' ? signal.reason : 'SIGINT';
-}
-
-/**
- * The command line as the operator typed it (from the root command's raw arguments), quoted for a
- * POSIX shell, so "run the same command again" can be pasted. A password in a URL is hidden.
- */
-export function commandLine(command: Command): string {
-  let root = command;
-  while (root.parent) root = root.parent;
-  const argv = (root as Command & { rawArgs?: string[] }).rawArgs ?? command.args;
-  return ['redeemctl', ...argv.map(hidePassword).map(shellQuote)].join(' ');
-}
-
-function hidePassword(arg: string): string {
-  return arg.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@/\s]+@/i, '$1****@');
-}
-
-/** As is when it is plain; else in single quotes (a ' inside becomes '\''). */
-export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

@@ -11,7 +11,8 @@ import { findViolations } from '../support/invariants.js';
 import { uniqueName } from '../support/scenario.js';
 import { TmuxSession, tmuxAvailable } from '../support/tuiTmux.js';
 import { createProgram } from '../../src/cli/program.js';
-import { commandLine, shellQuote } from '../../src/shared/signals.js';
+import { commandLine } from '../../src/cli/commandLine.js';
+import { shellQuote } from '../../src/shared/shellQuote.js';
 
 // Stopping commands part-way (docs/operations.md, "Stopping a command"), through the built binary:
 // Ctrl-C or "n" at a confirmation prompt (a real terminal, through tmux), and SIGINT / SIGTERM /

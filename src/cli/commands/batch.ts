@@ -48,7 +48,8 @@ export function registerBatchCommands(program: Command, cli: ProgramBuilder): vo
         const { exitCodeOf } = await import('../../batch/summary.js');
         const { Progress } = await import('../../batch/progress.js');
         const { explainBatchError } = await import('../../batch/errors.js');
-        const { commandLine, signalName, watchInterrupt } = await import('../../shared/signals.js');
+        const { signalName, watchInterrupt } = await import('../../shared/signals.js');
+        const { commandLine } = await import('../commandLine.js');
         const heartbeatMs = parseWholeNumber('REDEEMCTL_BATCH_HEARTBEAT_MS', ctx.io.env.REDEEMCTL_BATCH_HEARTBEAT_MS ?? '5000', 100, 600_000);
         const { db, location } = await ctx.db();
         const merchantId = await ctx.merchantId();

@@ -82,7 +82,8 @@ export function registerCodesCommands(program: Command, cli: ProgramBuilder): vo
         const { ImportInterruptedError, importCodes } = await import('../../codes/importPool.js');
         const { importExitCode } = await import('../../codes/importResult.js');
         const { Progress } = await import('../../codes/progress.js');
-        const { commandLine, watchInterrupt } = await import('../../shared/signals.js');
+        const { watchInterrupt } = await import('../../shared/signals.js');
+        const { commandLine } = await import('../commandLine.js');
         const progress = new Progress(ctx.io);
         const again = commandLine(command);
         // Ctrl-C or SIGTERM: the import stops at its next step and rolls back (below). A second one
@@ -136,7 +137,8 @@ export function registerCodesCommands(program: Command, cli: ProgramBuilder): vo
         const { db } = await ctx.db();
         const merchantId = await ctx.merchantId();
         const { resolveAnyReward } = await import('../../codes/poolReward.js');
-        const { codeStats, renderStats } = await import('../../codes/stats.js');
+        const { codeStats } = await import('../../codes/stats.js');
+        const { renderStats } = await import('./render/codes.js');
         const rewards = await codeStats(db, merchantId, await resolveAnyReward(db, merchantId, options.reward));
         if (options.json) writeJson(ctx.io, { rewards });
         else writeLine(ctx.io, renderStats(ctx.io, rewards));
@@ -196,7 +198,8 @@ export function registerCodesCommands(program: Command, cli: ProgramBuilder): vo
         const actor = ctx.actor(options.actor);
         const dryRun = options.dryRun ?? false;
         const { confirm } = await import('../confirm.js');
-        const { describeSelection, renderVoid, voidExitCode } = await import('../../codes/voidResult.js');
+        const { describeSelection, voidExitCode } = await import('../../codes/voidResult.js');
+        const { renderVoid } = await import('./render/codes.js');
         const ask = !dryRun && !options.yes;
         // Without a terminal nothing waits for an answer: stop before any work.
         if (ask && !ctx.io.stdin?.isTTY) await confirm(ctx.io, `Void the ${describeSelection({ reward_code: options.reward, by, value })}?`, '--yes');
@@ -234,7 +237,8 @@ export function registerCodesCommands(program: Command, cli: ProgramBuilder): vo
         const { db } = await ctx.db();
         const merchantId = await ctx.merchantId();
         const { resolveAnyReward } = await import('../../codes/poolReward.js');
-        const { listBatches, renderBatches } = await import('../../codes/batches.js');
+        const { listBatches } = await import('../../codes/batches.js');
+        const { renderBatches } = await import('./render/codes.js');
         const batches = await listBatches(db, merchantId, await resolveAnyReward(db, merchantId, options.reward), limit);
         if (options.json) writeJson(ctx.io, { batches });
         else writeLine(ctx.io, renderBatches(ctx.io, batches));

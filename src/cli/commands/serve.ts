@@ -1,7 +1,16 @@
 import type { Command } from 'commander';
 import type { ProgramBuilder } from '../program.js';
-import type { ServeOptions } from '../../api/serve.js';
-import type { WatchOptions } from '../../api/realtime/watch.js';
+import type { WatchOptions } from './watch.js';
+import { parseLogFormat, parseWholeNumber } from '../parse.js';
+
+interface ServeOptions {
+  port: string;
+  host: string;
+  metricsPort?: string;
+  logFormat: string;
+  brokers?: string;
+  topic?: string;
+}
 
 /** `redeemctl serve` (the member-facing HTTP API, docs/api.md) and `redeemctl watch` (live ledger writes). */
 export function registerServeCommands(program: Command, cli: ProgramBuilder): void {
@@ -21,8 +30,20 @@ export function registerServeCommands(program: Command, cli: ProgramBuilder): vo
     )
     .action(
       cli.action<ServeOptions>(async (ctx, options) => {
+        const port = parseWholeNumber('--port', options.port, 0, 65_535);
+        const metricsPort = options.metricsPort === undefined ? undefined : parseWholeNumber('--metrics-port', options.metricsPort, 0, 65_535);
+        const logFormat = parseLogFormat(options.logFormat);
         const { runServe } = await import('../../api/serve.js');
-        return runServe(ctx, options);
+        return runServe({
+          io: ctx.io,
+          openDatabase: () => ctx.db(),
+          port,
+          host: options.host,
+          metricsPort,
+          logFormat,
+          brokers: options.brokers,
+          topic: options.topic,
+        });
       }),
     );
 
@@ -34,7 +55,7 @@ export function registerServeCommands(program: Command, cli: ProgramBuilder): vo
     .option('--limit <n>', 'exit 0 after this many rows (for scripts)')
     .action(
       cli.action<WatchOptions>(async (ctx, options) => {
-        const { runWatch } = await import('../../api/realtime/watch.js');
+        const { runWatch } = await import('./watch.js');
         return runWatch(ctx, options);
       }),
     );

@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { ProgramBuilder } from '../program.js';
-import { parseWholeNumber } from '../parse.js';
-import { UsageError } from '../../shared/errors.js';
+import { parseLogFormat, parseWholeNumber } from '../parse.js';
 import { DEFAULT_GROUP, DEFAULT_TOPIC, kafkaSettings } from '../../kafka/settings.js';
 
 interface WorkerFlags {
@@ -35,7 +34,7 @@ export function registerWorkerCommand(program: Command, cli: ProgramBuilder): vo
         const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 64);
         const sessionTimeoutMs = parseWholeNumber('--session-timeout', flags.sessionTimeout, 1_000, 300_000);
         const metricsPort = flags.metricsPort === undefined ? undefined : parseWholeNumber('--metrics-port', flags.metricsPort, 0, 65_535);
-        if (flags.logFormat !== 'text' && flags.logFormat !== 'json') throw new UsageError('--log-format must be text or json');
+        const logFormat = parseLogFormat(flags.logFormat);
         // Before the database: a missing broker setting is reported at once (exit 3).
         const kafka = kafkaSettings({ brokers: flags.brokers, topic: flags.topic }, ctx.io.env);
         const database = await ctx.db();
@@ -46,7 +45,7 @@ export function registerWorkerCommand(program: Command, cli: ProgramBuilder): vo
           import('../../worker/worker.js'),
           import('../../worker/shutdown.js'),
         ]);
-        const logger = createLogger(flags.logFormat, ctx.io.stdout);
+        const logger = createLogger(logFormat, ctx.io.stdout);
         const registry = new Registry();
         collectDefaultMetrics({ register: registry });
         const { startMetricsServer } = await import('../../shared/metricsServer.js');

@@ -1,6 +1,6 @@
 import { Text } from 'ink';
 import type { PoolHealth } from '../../monitoring/poolHealth.js';
-import { formatRate, formatTimeToEmpty } from '../../cli/commands/render/poolHealth.js';
+import { formatRate, formatTimeToEmpty } from '../../monitoring/poolFormat.js';
 import { sparkline } from '../charts.js';
 import type { PoolDetail as Detail } from '../data/snapshot.js';
 import { count, dayTime } from '../format.js';

@@ -1,6 +1,6 @@
 import { Text } from 'ink';
 import type { PoolHealth } from '../../monitoring/poolHealth.js';
-import { formatRate, formatTimeToEmpty } from '../../cli/commands/render/poolHealth.js';
+import { formatRate, formatTimeToEmpty } from '../../monitoring/poolFormat.js';
 import { count, dayTime, fit } from '../format.js';
 import { useTheme } from '../hooks/useTheme.js';
 import { POOL_BASE, POOL_FIELD_WIDTH, type PoolField } from '../layout.js';

@@ -1,7 +1,7 @@
 import type { CliIO } from '../../../shared/io.js';
 import { formatCount, formatDecimal, formatTime } from '../../../shared/format.js';
 import { paint, table, type ColumnSpec } from '../../output.js';
-import { formatDuration } from '../../../monitoring/duration.js';
+import { formatRate, formatTimeToEmpty } from '../../../monitoring/poolFormat.js';
 import type { PoolStatus } from '../../../monitoring/forecast.js';
 import type { PoolHealth, PoolHealthReport } from '../../../monitoring/poolHealth.js';
 
@@ -11,16 +11,6 @@ export function statusMark(io: CliIO, status: PoolStatus): string {
   if (status === 'EMPTY') return paint(io, 'red', '!! EMPTY');
   if (status === 'LOW') return paint(io, 'yellow', '! LOW');
   return paint(io, 'green', 'OK');
-}
-
-export function formatRate(perHour: number): string {
-  return Number.isInteger(perHour) ? formatCount(perHour) : formatDecimal(perHour, 2);
-}
-
-export function formatTimeToEmpty(pool: Pick<PoolHealth, 'hours_to_empty'>): string {
-  if (pool.hours_to_empty === null) return 'never';
-  if (pool.hours_to_empty === 0) return 'now';
-  return formatDuration(pool.hours_to_empty * 3_600_000);
 }
 
 /** One line per LOW or EMPTY pool, as `--fail-on-alert` prints them. */

@@ -1,10 +1,10 @@
-import type { CommandContext } from '../../cli/context.js';
+import type { CommandContext } from '../context.js';
 import { formatTime } from '../../shared/format.js';
-import { note, paint, writeLine } from '../../cli/output.js';
-import { parseWholeNumber } from '../../cli/parse.js';
+import { note, paint, writeLine } from '../output.js';
+import { parseWholeNumber } from '../parse.js';
 import { UsageError } from '../../shared/errors.js';
-import { LedgerFeed, type LedgerRow } from './ledgerFeed.js';
-import { untilSignal } from './untilSignal.js';
+import { LedgerFeed, type LedgerRow } from '../../api/realtime/ledgerFeed.js';
+import { untilSignal } from '../../api/realtime/untilSignal.js';
 
 export interface WatchOptions {
   user?: string;

@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { hidePassword, shellQuote } from '../shared/shellQuote.js';
+
+/**
+ * The command line as the operator typed it (from the root command's raw arguments), quoted for a
+ * POSIX shell, so "run the same command again" can be pasted. A password in a URL is hidden.
+ */
+export function commandLine(command: Command): string {
+  let root = command;
+  while (root.parent) root = root.parent;
+  const argv = (root as Command & { rawArgs?: string[] }).rawArgs ?? command.args;
+  return ['redeemctl', ...argv.map(hidePassword).map(shellQuote)].join(' ');
+}
