@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
 import { sql, type Kysely } from 'kysely';
 import { Registry } from 'prom-client';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { Database } from '../../src/db/database.js';
+import { EventPublisher } from '../../src/kafka/publisher.js';
 import type { Schema } from '../../src/db/schema.js';
 import { newEvent, type RedemptionEvent } from '../../src/kafka/redemptionEvent.js';
 import type { KafkaSettings } from '../../src/kafka/settings.js';
@@ -154,6 +155,53 @@ export async function startTestWorker(
     },
   });
   return { handle, processed, registry, lines: log.lines, metric: (name, labels) => metricValue(registry, name, labels) };
+}
+
+/** One worker test file's Kafka side, set up before its tests and torn down after them. */
+export interface WorkerTopic {
+  readonly kit: KafkaKit;
+  readonly topic: string;
+  readonly group: string;
+  /** Connected in beforeAll (unless `publisher: false`). */
+  readonly publisher: EventPublisher;
+  /** Starts an in-process worker on this topic and group; it is stopped after the file. */
+  startWorker(options: Omit<Parameters<typeof startTestWorker>[0], 'topic' | 'group'> & { group?: string }): Promise<TestWorker>;
+}
+
+/**
+ * The setup every worker test file shares: a fresh topic (with its DLQ) and group named after
+ * `prefix`, a publisher on it, and every worker the file starts; afterAll stops the workers, then
+ * disconnects the publisher and the Kafka clients and deletes the topics.
+ */
+export function useWorkerTopic(prefix: string, options: { partitions?: number; publisher?: boolean } = {}): WorkerTopic {
+  const kit = new KafkaKit();
+  const { topic, group } = names(prefix);
+  const workers: TestWorker[] = [];
+  let publisher: EventPublisher | undefined;
+  beforeAll(async () => {
+    await kit.createTopic(topic, options.partitions);
+    kit.useGroup(group);
+    if (options.publisher !== false) publisher = await EventPublisher.connect(settingsFor(topic));
+  });
+  afterAll(async () => {
+    for (const worker of workers) await worker.handle.stop();
+    await publisher?.disconnect();
+    await kit.close();
+  });
+  return {
+    kit,
+    topic,
+    group,
+    get publisher() {
+      if (!publisher) throw new Error('no publisher: the file asked for none, or beforeAll has not run');
+      return publisher;
+    },
+    async startWorker(workerOptions) {
+      const worker = await startTestWorker({ ...workerOptions, topic, group: workerOptions.group ?? group });
+      workers.push(worker);
+      return worker;
+    },
+  };
 }
 
 /** The sum of a metric's values whose labels include `labels`. */

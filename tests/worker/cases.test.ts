@@ -1,27 +1,16 @@
 // The five cases of the original testing guide, through Kafka and the worker: events published
 // with EventPublisher, consumed by startWorker, checked in the database and in the log lines.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventPublisher } from '../../src/kafka/publisher.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Scenario, uniqueName, useTestDatabase } from '../support/scenario.js';
-import { eventFor, KafkaKit, names, pollUntil, settingsFor, startTestWorker, workerFixture, type TestWorker } from '../support/workerHarness.js';
+import { eventFor, pollUntil, useWorkerTopic, workerFixture, type TestWorker } from '../support/workerHarness.js';
 
 const test = useTestDatabase('postgres');
-const kit = new KafkaKit();
-const { topic, group } = names('cases');
-let publisher: EventPublisher;
+const kafka = useWorkerTopic('cases');
+const { topic } = kafka;
 let worker: TestWorker;
 
 beforeAll(async () => {
-  await kit.createTopic(topic);
-  kit.useGroup(group);
-  publisher = await EventPublisher.connect(settingsFor(topic));
-  worker = await startTestWorker({ database: test().database, topic, group });
-});
-
-afterAll(async () => {
-  await worker?.handle.stop();
-  await publisher?.disconnect();
-  await kit.close();
+  worker = await kafka.startWorker({ database: test().database });
 });
 
 describe('worker: the five cases of the testing guide', () => {
@@ -39,7 +28,7 @@ describe('worker: the five cases of the testing guide', () => {
     const oldProducer = { ...eventFor(s, 'm3@w.test', 'MUG'), quantity: undefined as unknown as number };
     const foreign = { ...eventFor(s, 'm3@w.test', 'MUG'), reward_id: other.reward('ELSEWHERE') };
     const all = [one, five, pool, tooMany, oldProducer, foreign];
-    await publisher.publish(all);
+    await kafka.publisher.publish(all);
 
     await pollUntil(() => all.every((e) => worker.processed.some((p) => p.eventId === e.event_id)), { what: 'all six events processed' });
 
@@ -113,7 +102,7 @@ describe('worker: the five cases of the testing guide', () => {
     });
     await isLocked;
     const conflictsBefore = await worker.metric('redeemctl_worker_retries_total', { reason: 'concurrent_conflict' });
-    await publisher.publish([event]);
+    await kafka.publisher.publish([event]);
     // redeem() tries 6 times (5 retries), then the worker's own loop takes over
     await pollUntil(() => worker.lines().some((l) => l.includes(`Retrying event ${event.event_id} in `) && l.includes('could be reserved')), {
       what: 'the worker retrying the conflict',

@@ -3,47 +3,39 @@
 // skips, never commits an offset past an unprocessed event, and catches up once it is back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { EventPublisher } from '../../src/kafka/publisher.js';
 import { PgProxy } from '../support/pgProxy.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
 import {
   eventFor,
-  KafkaKit,
-  names,
   pollUntil,
   recorded,
   requestsByPartition,
-  settingsFor,
   startTestWorker,
+  useWorkerTopic,
   workerFixture,
   wrongEffects,
   type TestWorker,
 } from '../support/workerHarness.js';
 
 const test = useTestDatabase('postgres');
-const kit = new KafkaKit();
-const { topic, group } = names('dbaway');
-let publisher: EventPublisher;
+const kafka = useWorkerTopic('dbaway');
+const { kit, topic, group } = kafka;
 let proxy: PgProxy;
 let throughProxy: Database;
 let worker: TestWorker;
 
 beforeAll(async () => {
-  await kit.createTopic(topic);
-  kit.useGroup(group);
-  publisher = await EventPublisher.connect(settingsFor(topic));
   proxy = await PgProxy.start();
   throughProxy = await openDatabase({ url: proxy.url(test().url!), poolSize: 4 });
   worker = await startTestWorker({ database: throughProxy, topic, group });
 });
 
+// Registered after useWorkerTopic's, so it runs first: the worker stops before its database closes.
 afterAll(async () => {
   await proxy?.restore();
   await worker?.handle.stop();
   await throughProxy?.close();
   await proxy?.close();
-  await publisher?.disconnect();
-  await kit.close();
 });
 
 describe('worker: the database goes away', () => {
@@ -54,11 +46,11 @@ describe('worker: the database goes away', () => {
     const ids = events.map((e) => e.event_id);
     const [before, during, after] = [events.slice(0, 50), events.slice(50, 100), events.slice(100)];
 
-    await publisher.publish(before);
+    await kafka.publisher.publish(before);
     await pollUntil(async () => (await recorded(db, ids)).requests >= 50, { what: 'the first 50 events' });
 
     await proxy.cut();
-    await publisher.publish(during);
+    await kafka.publisher.publish(during);
     // stay away until the worker has visibly retried several times (a few seconds of back-off)
     // (redeem() retries 6 times in under a second; each line below is one round of the worker's own
     // back-off after that, so 6 of them across the partitions take a few seconds)
@@ -78,7 +70,7 @@ describe('worker: the database goes away', () => {
       expect(done.get(partition)?.maxOffset, `partition ${partition}`).toBe(offset - 1);
     }
 
-    await publisher.publish(after);
+    await kafka.publisher.publish(after);
     await proxy.restore();
     await pollUntil(async () => (await recorded(db, ids)).requests >= 150, { timeoutMs: 30_000, what: 'all 150 events after the database came back' });
 

@@ -1,28 +1,13 @@
 // Duplicates: every event delivered twice (published twice, then the whole topic again after the
 // group is rewound to the beginning) takes effect once; the repeats are idempotent results.
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventPublisher } from '../../src/kafka/publisher.js';
+import { describe, expect, it } from 'vitest';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
-import { eventFor, KafkaKit, names, pollUntil, settingsFor, startTestWorker, workerFixture, wrongEffects, type TestWorker } from '../support/workerHarness.js';
+import { eventFor, pollUntil, useWorkerTopic, workerFixture, wrongEffects } from '../support/workerHarness.js';
 
 const test = useTestDatabase('postgres');
-const kit = new KafkaKit();
-const { topic, group } = names('dup');
-let publisher: EventPublisher;
-const workers: TestWorker[] = [];
-
-beforeAll(async () => {
-  await kit.createTopic(topic);
-  kit.useGroup(group);
-  publisher = await EventPublisher.connect(settingsFor(topic));
-});
-
-afterAll(async () => {
-  for (const w of workers) await w.handle.stop();
-  await publisher?.disconnect();
-  await kit.close();
-});
+const kafka = useWorkerTopic('dup');
+const { kit, topic, group } = kafka;
 
 describe('worker: duplicate deliveries', () => {
   it('gives each event one effect when it is published twice and when the group is rewound', async () => {
@@ -31,10 +16,9 @@ describe('worker: duplicate deliveries', () => {
     const events = Array.from({ length: 12 }, (_, i) => eventFor(s, `m${(i % 4) + 1}@w.test`, i % 2 ? 'VOUCHER' : 'MUG', (i % 3) + 1));
     const expected = new Map(events.map((e) => [e.event_id, s.reward('VOUCHER') === e.reward_id ? e.quantity : 1]));
     // each event twice in a row, as a producer retrying after a lost ack would
-    await publisher.publish(events.flatMap((e) => [e, e]));
+    await kafka.publisher.publish(events.flatMap((e) => [e, e]));
 
-    const first = await startTestWorker({ database: test().database, topic, group });
-    workers.push(first);
+    const first = await kafka.startWorker({ database: test().database });
     await pollUntil(() => first.processed.length >= 24, { what: '24 deliveries' });
     expect(first.processed.filter((p) => p.outcome === 'succeeded')).toHaveLength(12);
     expect(first.processed.filter((p) => p.outcome === 'idempotent')).toHaveLength(12);
@@ -45,8 +29,7 @@ describe('worker: duplicate deliveries', () => {
     await first.handle.stop();
     const admin = await kit.admin();
     await admin.resetOffsets({ groupId: group, topic, earliest: true });
-    const again = await startTestWorker({ database: test().database, topic, group });
-    workers.push(again);
+    const again = await kafka.startWorker({ database: test().database });
     await pollUntil(() => again.processed.length >= 24, { what: '24 deliveries after the rewind' });
 
     expect(again.processed.map((p) => p.outcome)).toEqual(Array(24).fill('idempotent'));

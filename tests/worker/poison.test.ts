@@ -2,25 +2,18 @@
 // the reason and its origin in headers; the good messages behind it on the same partition are
 // processed; an unreadable message that names an event id and a merchant leaves a failure record.
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, readDeadLetter } from '../../src/kafka/deadLetter.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
-import { eventFor, KafkaKit, names, pollUntil, startTestWorker, workerFixture, type TestWorker } from '../support/workerHarness.js';
+import { eventFor, pollUntil, useWorkerTopic, workerFixture, type TestWorker } from '../support/workerHarness.js';
 
 const test = useTestDatabase('postgres');
-const kit = new KafkaKit();
-const { topic, group } = names('poison');
+const kafka = useWorkerTopic('poison', { publisher: false });
+const { kit, topic, group } = kafka;
 let worker: TestWorker;
 
 beforeAll(async () => {
-  await kit.createTopic(topic);
-  kit.useGroup(group);
-  worker = await startTestWorker({ database: test().database, topic, group });
-});
-
-afterAll(async () => {
-  await worker?.handle.stop();
-  await kit.close();
+  worker = await kafka.startWorker({ database: test().database });
 });
 
 function header(headers: IHeaders | undefined, name: string): string | undefined {

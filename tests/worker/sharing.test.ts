@@ -1,33 +1,19 @@
 // Two workers in one consumer group share a 3-partition topic: each takes some partitions, and
 // together they process every event exactly once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventPublisher } from '../../src/kafka/publisher.js';
+import { describe, expect, it } from 'vitest';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
-import { eventFor, KafkaKit, names, pollUntil, settingsFor, startTestWorker, workerFixture, wrongEffects, type TestWorker } from '../support/workerHarness.js';
+import { eventFor, pollUntil, useWorkerTopic, workerFixture, wrongEffects, type TestWorker } from '../support/workerHarness.js';
 
 const test = useTestDatabase('postgres');
-const kit = new KafkaKit();
-const { topic, group } = names('share');
-let publisher: EventPublisher;
+const kafka = useWorkerTopic('share', { partitions: 3 });
+const { kit, topic, group } = kafka;
 const workers: TestWorker[] = [];
-
-beforeAll(async () => {
-  await kit.createTopic(topic, 3);
-  kit.useGroup(group);
-  publisher = await EventPublisher.connect(settingsFor(topic));
-});
-
-afterAll(async () => {
-  for (const w of workers) await w.handle.stop();
-  await publisher?.disconnect();
-  await kit.close();
-});
 
 describe('worker: two workers in one group', () => {
   it('share the partitions and process every event once', async () => {
     const db = test().database.db;
     const s = await Scenario.create(db, workerFixture(30, 200));
-    for (let i = 0; i < 2; i++) workers.push(await startTestWorker({ database: test().database, topic, group, clientId: `worker-${i}` }));
+    for (let i = 0; i < 2; i++) workers.push(await kafka.startWorker({ database: test().database, clientId: `worker-${i}` }));
     // both members in, the group settled, before anything is published
     const admin = await kit.admin();
     await pollUntil(
@@ -40,7 +26,7 @@ describe('worker: two workers in one group', () => {
     );
 
     const events = Array.from({ length: 90 }, (_, i) => eventFor(s, `m${(i % 30) + 1}@w.test`, i % 3 === 0 ? 'VOUCHER' : 'MUG', 1 + (i % 2)));
-    await publisher.publish(events);
+    await kafka.publisher.publish(events);
     await pollUntil(() => workers[0]!.processed.length + workers[1]!.processed.length >= 90, { what: '90 events processed' });
 
     const [a, b] = workers.map((w) => w.processed);
