@@ -26,7 +26,7 @@ import { LoadGenerator, percentiles, type LoadResult, type Percentiles, type Req
 import { dropDatabase, recreateDatabase } from './scratch.js';
 import { round, seedBenchWorld, type WorkloadShape } from './workload.js';
 
-// The `api` benchmark of docs/quality.md: the member-facing API (startApiServer, wired as
+// The `api` benchmark of docs/benchmarks.md: the member-facing API (startApiServer, wired as
 // `redeemctl serve` wires it: HS256 verification from JWT_SECRET, one EventPublisher with acks -1,
 // the text logger on stdout, default process metrics) in a child process, loaded by a Node load
 // generator in another child process (bench/loadGenerator.ts):

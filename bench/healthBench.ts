@@ -14,7 +14,7 @@ import { seed } from '../src/demo/seed.js';
 import { dropDatabase, recreateDatabase, urlFor } from './scratch.js';
 import { round } from './workload.js';
 
-// The `health` benchmark of docs/quality.md: `pool health` with 50 pool rewards and 5,000,000
+// The `health` benchmark of docs/benchmarks.md: `pool health` with 50 pool rewards and 5,000,000
 // codes under 200 ms. Reward r (0..49) holds codes HB-100000·r … HB-(100000·(r+1) − 1); its
 // first 1,000·r are redeemed (1,225,000 ledger rows, about a sixth of them in the last day), 1%
 // of the rest expired. Then, through UPDATEs (the trigger's other branch): reward 0 voided down

@@ -12,7 +12,7 @@ import { seed } from '../src/demo/seed.js';
 import { dropDatabase, recreateDatabase } from './scratch.js';
 import { round } from './workload.js';
 
-// The `import` benchmark of docs/quality.md: a CSV of N codes through `codes import` (the built
+// The `import` benchmark of docs/benchmarks.md: a CSV of N codes through `codes import` (the built
 // CLI, a child process) against `psql \copy` of the same file into a bare one-column table.
 // A third figure, the floor, is the database's own cost of the same rows: one INSERT … SELECT of
 // them into reward_promo_code (its indexes, foreign keys and pool-count trigger), from psql.

@@ -3,7 +3,7 @@ import { measureEngine } from './engine.js';
 import { round } from './workload.js';
 
 // `npm run bench -- NAME`: each benchmark logs progress on stderr and prints one JSON object as
-// its last stdout line, with its same-run baseline and the ratio docs/quality.md sets a goal for.
+// its last stdout line, with its same-run baseline and the ratio docs/benchmarks.md sets a goal for.
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 

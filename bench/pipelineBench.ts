@@ -19,7 +19,7 @@ import { startWorker, type Processed, type WorkerHandle } from '../src/worker/wo
 import { dropDatabase, recreateDatabase, urlFor } from './scratch.js';
 import { ENGINE_SHAPE, planRequests, round, runWorkload, seedBenchWorld, type BenchWorld, type WorkloadShape } from './workload.js';
 
-// The `pipeline` benchmark of docs/quality.md: 20,000 events through the real broker and the
+// The `pipeline` benchmark of docs/benchmarks.md: 20,000 events through the real broker and the
 // worker (startWorker, in this process), against the `engine` workload at the same concurrency
 // measured in the same run; then a paced 500 events/s for 10 s with the worker caught up, and the
 // time from each event's timestamp to its committed ledger row.

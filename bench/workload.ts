@@ -5,7 +5,7 @@ import type { RedeemRequest } from '../src/engine/types.js';
 import type { FixtureInput } from '../src/demo/fixtureSchema.js';
 import { seed } from '../src/demo/seed.js';
 
-// The `engine` workload of docs/quality.md: 20,000 requests, 60% quantity 1 and the rest 2..10,
+// The `engine` workload of docs/benchmarks.md: 20,000 requests, 60% quantity 1 and the rest 2..10,
 // half on pool rewards, across 2,000 members, from 8 concurrent callers.
 
 export interface WorkloadShape {

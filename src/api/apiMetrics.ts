@@ -18,7 +18,7 @@ export class ApiMetrics {
       name: 'redeemctl_api_request_duration_seconds',
       help: 'HTTP request duration by route and status (SSE streams: time to the first byte)',
       labelNames: ['method', 'route', 'status'],
-      // The bar is p99 under 10 ms (docs/quality.md): fine buckets below that.
+      // The bar is p99 under 10 ms (docs/benchmarks.md): fine buckets below that.
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });

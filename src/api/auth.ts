@@ -11,8 +11,11 @@ export interface Principal {
   expiresAt: number;
 }
 
-/** A refusal to authenticate: always 401, with a message that names neither the token nor the key. */
-export class AuthError extends Error {}
+/**
+ * A refusal to authenticate: 401 (src/api/errorStatus.ts), with a message that names neither the
+ * token nor the key. What the caller sent was wrong, so it is a UsageError (never retried).
+ */
+export class AuthError extends UsageError {}
 
 export interface TokenVerifier {
   readonly algorithm: 'HS256' | 'RS256' | 'ES256';

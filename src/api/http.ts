@@ -1,7 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { UsageError } from '../shared/errors.js';
 
-/** A client error (or a dependency down) with the status and message the caller gets. */
-export class HttpError extends Error {
+/**
+ * A client error (4xx) with the status and message the caller gets, as src/api/errorStatus.ts
+ * answers it: the handler knows which status fits what the caller sent. What the caller sent was
+ * wrong, so it is a UsageError (never retried).
+ */
+export class HttpError extends UsageError {
   constructor(
     readonly status: number,
     message: string,
@@ -21,12 +26,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     ...headers,
   });
   res.end(text);
-}
-
-export function sendError(res: ServerResponse, error: HttpError): void {
-  const headers: Record<string, string> = { ...error.options.headers };
-  if (error.options.close) headers.connection = 'close';
-  sendJson(res, error.status, { success: false, error: error.message }, headers);
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => Promise<void>;

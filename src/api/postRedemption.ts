@@ -6,7 +6,7 @@ import type { ApiMetrics } from './apiMetrics.js';
 import type { TokenVerifier } from './auth.js';
 import { readJsonObject } from './body.js';
 import { HttpError, sendJson, type Handler } from './http.js';
-import type { TrackedPublisher } from './publish.js';
+import { NotQueuedError, type TrackedPublisher } from './publish.js';
 
 /** The HTTP API narrows the engine's 1..1000 (docs/domain.md). */
 export const MAX_API_QUANTITY = 100;
@@ -39,7 +39,7 @@ export function postRedemption(deps: PostDeps): Handler {
     } catch (error) {
       deps.metrics.publishFailures.inc();
       deps.logger.error(`[API] Could not publish event ${event.event_id}: ${(error as Error).message}`, { event_id: event.event_id });
-      throw new HttpError(503, 'the redemption could not be queued (Kafka unavailable); try again shortly', { headers: { 'retry-after': '1' } });
+      throw new NotQueuedError(`event ${event.event_id} was not acknowledged by Kafka`, { cause: error });
     }
     deps.metrics.published.inc();
     deps.logger.info(`[API] Published event ${event.event_id} for user ${event.user_id}, quantity: ${event.quantity}`, {

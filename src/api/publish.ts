@@ -1,4 +1,5 @@
 import type { RedemptionEvent } from '../kafka/redemptionEvent.js';
+import { DependencyError } from '../shared/errors.js';
 
 /** What the API needs of EventPublisher (src/kafka/publisher.ts): resolve once Kafka acked them all. */
 export interface Publisher {
@@ -7,7 +8,14 @@ export interface Publisher {
 
 export type KafkaState = 'up' | 'down';
 
-export class PublishTimeoutError extends Error {}
+/** Kafka did not acknowledge an event within the timeout: the dependency is down (exit 3, worth retrying). */
+export class PublishTimeoutError extends DependencyError {}
+
+/**
+ * A request's event that Kafka did not take (it timed out or was refused), so nothing was queued:
+ * 503 with Retry-After (src/api/errorStatus.ts). The dependency is down (exit 3, worth retrying).
+ */
+export class NotQueuedError extends DependencyError {}
 
 interface Waiting {
   event: RedemptionEvent;

@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isTransientError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApiMetrics } from './apiMetrics.js';
-import { AuthError } from './auth.js';
-import { HttpError, sendError, type Handler } from './http.js';
+import { errorAnswer } from './errorStatus.js';
+import { HttpError, sendJson, type Handler } from './http.js';
 
 export interface Route {
   /** The label in metrics and logs: the pattern, never the raw path. */
@@ -34,9 +33,9 @@ export function pattern(name: string, methods: Route['methods']): Route {
 
 /**
  * Dispatches to the first route whose path matches (so /redemptions/stream wins over
- * /redemptions/:event_id): 404 for an unknown path, 405 with Allow for a wrong method, the
- * handler's HttpError or AuthError as its status, a database or broker that cannot be reached as
- * 503, and anything else as 500 with a generic message (the details go to the log).
+ * /redemptions/:event_id): 404 for an unknown path, 405 with Allow for a wrong method, and
+ * whatever a handler throws answered as src/api/errorStatus.ts says (the details of a 503 or a
+ * 500 go to the log, not to the caller).
  */
 export function createRouter(routes: Route[], metrics: ApiMetrics, logger: Logger) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -66,15 +65,10 @@ function respondToError(req: IncomingMessage, res: ServerResponse, error: unknow
     res.destroy();
     return;
   }
-  if (error instanceof HttpError) return sendError(res, error);
-  if (error instanceof AuthError) {
-    return sendError(res, new HttpError(401, error.message, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }));
+  const answer = errorAnswer(error);
+  if (answer.log) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger[answer.log.level](`[API] ${req.method} ${req.url}: ${answer.log.reason}: ${message}`);
   }
-  const message = error instanceof Error ? error.message : String(error);
-  if (isTransientError(error)) {
-    logger.warn(`[API] ${req.method} ${req.url}: a dependency is unavailable: ${message}`);
-    return sendError(res, new HttpError(503, 'a dependency is unavailable; try again shortly', { headers: { 'retry-after': '1' } }));
-  }
-  logger.error(`[API] ${req.method} ${req.url}: unexpected error: ${message}`);
-  sendError(res, new HttpError(500, 'internal error'));
+  sendJson(res, answer.status, { success: false, error: answer.message }, answer.headers);
 }

@@ -1,12 +1,12 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Database } from '../db/database.js';
 import type { CliIO } from '../shared/io.js';
-import { DependencyError, UsageError } from '../shared/errors.js';
+import { explainKafkaError, UsageError } from '../shared/errors.js';
 import { EventPublisher } from '../kafka/publisher.js';
 import { kafkaSettings } from '../kafka/settings.js';
 import { createLogger, type LogFormat } from '../shared/logger.js';
 import { startMetricsServer } from '../shared/metricsServer.js';
-import { untilSignal } from './realtime/untilSignal.js';
+import { untilSignal } from '../shared/signals.js';
 import { ApiMetrics } from './apiMetrics.js';
 import { verifierFromEnv } from './auth.js';
 import { startApiServer } from './server.js';
@@ -39,7 +39,7 @@ export async function runServe(setup: ServeSetup): Promise<number> {
   try {
     publisher = await EventPublisher.connect(settings, 'redeemctl-api');
   } catch (error) {
-    throw new DependencyError(`Cannot reach Kafka at ${settings.brokers.join(',')}: ${(error as Error).message}. Check KAFKA_BROKERS (or --brokers).`, { cause: error });
+    throw explainKafkaError(error, settings.brokers, { connecting: true });
   }
   try {
     const registry = new Registry();

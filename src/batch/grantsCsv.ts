@@ -1,10 +1,9 @@
-import type { Hash } from 'node:crypto';
+import { isBlank, isUnreadable, MAX_RECORD_CHARS, type CsvFile, type CsvItem, type CsvRecord } from '../shared/csv.js';
 import { UsageError } from '../shared/errors.js';
 import { isUuid } from '../engine/redeem.js';
-import { readCsvRecords } from './csvRecords.js';
 import type { GrantMode, GrantRow, MemberColumn, RewardColumn, RowProblem } from './types.js';
 
-// The bulk-grants CSV (docs/product.md, "CSV formats"): a header row; member by user_id, email or
+// The bulk-grants CSV (docs/conventions.md, "CSV formats"): a header row; member by user_id, email or
 // tel; reward by reward_id or reward_code; quantity (default 1); optional mode and note.
 
 export const MEMBER_COLUMNS: readonly MemberColumn[] = ['user_id', 'email', 'tel'];
@@ -89,19 +88,34 @@ function findProblem(row: GrantRow, expected: number, found: number, modeText: s
 }
 
 /**
- * The data rows of a grants file, streamed, each checked; rows whose every field is empty are
- * skipped like blank lines. A bad header, an unreadable file or broken quoting throws UsageError.
+ * The data rows of a grants file, streamed through the shared reader (src/shared/csv.ts), each
+ * checked; blank lines and rows whose every field is empty are skipped. A bad header, an
+ * unreadable file, bytes that are not UTF-8 or broken quoting throw UsageError: a grant is never
+ * made from a row that may have been misread.
  */
-export async function* readGrants(path: string, defaultMode: GrantMode, hash?: Hash): AsyncGenerator<GrantRow> {
+export async function* readGrants(csv: CsvFile, defaultMode: GrantMode): AsyncGenerator<GrantRow> {
   let header: Header | undefined;
   let seq = 0;
-  for await (const record of readCsvRecords(path, hash)) {
-    if (!header) {
-      header = readHeader(path, record.fields);
-      continue;
+  for await (const items of csv.records()) {
+    for (const item of items) {
+      const { line, fields } = readable(csv.name, item);
+      if (isBlank(fields)) continue;
+      if (!header) header = readHeader(csv.name, fields);
+      else yield readRow(header, fields, line, seq++, defaultMode);
     }
-    if (record.fields.every((field) => field.trim() === '')) continue;
-    yield readRow(header, record.fields, record.line, seq++, defaultMode);
   }
-  if (!header) throw new UsageError(`${path} is empty: expected a header row (e.g. email,reward_code,quantity)`);
+  if (!header) throw new UsageError(`${csv.name} is empty: expected a header row (e.g. email,reward_code,quantity)`);
+}
+
+/** The record, or the usage error that stops the file: broken quoting or bytes that are not UTF-8, with the line. */
+function readable(path: string, item: CsvItem): CsvRecord {
+  if (isUnreadable(item)) {
+    const { error } = item;
+    const where = error.lines ? `line ${error.lines}: ` : '';
+    const what = error.code === 'CSV_MAX_RECORD_SIZE' ? `a row is longer than ${MAX_RECORD_CHARS} characters (an unclosed quote?)` : error.message;
+    throw new UsageError(`${path}: ${where}${what}; fix the file and run again`, { cause: error });
+  }
+  if (item.invalidUtf8?.cutAtEnd) throw new UsageError(`${path}: the file ends inside a UTF-8 character; save it as UTF-8 and run again`);
+  if (item.invalidUtf8) throw new UsageError(`${path}: line ${item.invalidUtf8.line} is not valid UTF-8; save the file as UTF-8 and run again`);
+  return item;
 }

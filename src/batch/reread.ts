@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
+import { CsvFile } from '../shared/csv.js';
 import { UsageError } from '../shared/errors.js';
-import { newSha256 } from './csvRecords.js';
 import { readGrants } from './grantsCsv.js';
 import type { GrantMode, GrantRow } from './types.js';
 
@@ -29,9 +29,9 @@ export function identify(path: string, sha256: string): FileIdentity {
 
 /** The rows again, in chunks of CHUNK_ROWS, refusing a file that changed since the first pass. */
 export async function* rereadChunks(path: string, mode: GrantMode, identity: FileIdentity): AsyncGenerator<GrantRow[]> {
-  const hash = newSha256();
+  const csv = new CsvFile(path);
   let chunk: GrantRow[] = [];
-  for await (const row of readGrants(path, mode, hash)) {
+  for await (const row of readGrants(csv, mode)) {
     chunk.push(row);
     if (chunk.length === CHUNK_ROWS) {
       checkUnchanged(path, identity);
@@ -40,7 +40,7 @@ export async function* rereadChunks(path: string, mode: GrantMode, identity: Fil
     }
   }
   checkUnchanged(path, identity);
-  if (hash.digest('hex') !== identity.sha256) throw changed(path);
+  if (csv.sha256 !== identity.sha256) throw changed(path);
   if (chunk.length > 0) yield chunk;
 }
 

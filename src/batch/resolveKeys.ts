@@ -1,9 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
+import type { Refusal } from '../shared/refusal.js';
+import { memberNotFound } from '../lookup/keys.js';
+import { rewardCodes, rewardNotFound } from '../lookup/rewardNotFound.js';
+import { rankSuggestions } from '../lookup/suggest.js';
 import type { GrantRow, MemberColumn, RewardColumn } from './types.js';
 
 // Members and rewards by any key, looked up once per distinct key and in chunks (one query per
-// 1,000 keys), always within the merchant: another merchant's member is "not found".
+// 1,000 keys), always within the merchant: another merchant's member is "not found". The keys
+// mean what they mean everywhere (src/lookup/keys.ts), and a key that names nothing is refused in
+// the same words and codes (refusal()), a reward_code with the nearest codes of the merchant.
 
 const CHUNK = 1000;
 
@@ -17,6 +23,9 @@ function normalise(column: Column, key: string): string {
 export class KeyResolver {
   private readonly wanted = new Map<Column, Set<string>>();
   private readonly found = new Map<string, string | null>();
+  /** The nearest codes for each reward_code that names nothing, ranked once resolve() found it missing. */
+  private readonly suggestions = new Map<string, string[]>();
+  private codes: string[] | undefined;
 
   constructor(
     private readonly db: Kysely<Schema>,
@@ -40,6 +49,14 @@ export class KeyResolver {
       }
       keys.clear();
     }
+    await this.suggestForMissingCodes();
+  }
+
+  /** Why a row cannot be sent (call after resolve()): USER_NOT_FOUND or REWARD_NOT_FOUND, as a lookup says it. */
+  refusal(row: GrantRow, missing: 'member' | 'reward'): Refusal {
+    if (missing === 'member') return memberNotFound(row.member, row.memberColumn === 'user_id' ? 'uuid' : (row.memberColumn ?? undefined));
+    if (row.rewardColumn !== 'reward_code') return rewardNotFound(row.reward, 'uuid');
+    return rewardNotFound(row.reward, 'reward_code', this.suggestions.get(row.reward) ?? []);
   }
 
   memberId(row: GrantRow): string | null {
@@ -48,6 +65,16 @@ export class KeyResolver {
 
   rewardId(row: GrantRow): string | null {
     return row.rewardColumn ? (this.found.get(`${row.rewardColumn}:${normalise(row.rewardColumn, row.reward)}`) ?? null) : null;
+  }
+
+  /** The merchant's codes are read once, and only when some reward_code names nothing. */
+  private async suggestForMissingCodes(): Promise<void> {
+    const prefix = 'reward_code:';
+    const missing = [...this.found].filter(([key, id]) => id === null && key.startsWith(prefix)).map(([key]) => key.slice(prefix.length));
+    const unranked = missing.filter((code) => !this.suggestions.has(code));
+    if (unranked.length === 0) return;
+    this.codes ??= await rewardCodes(this.db, this.merchantId);
+    for (const code of unranked) this.suggestions.set(code, rankSuggestions(code, this.codes));
   }
 
   private want(column: Column, key: string): void {

@@ -74,73 +74,87 @@ export async function runBatch(db: Kysely<Schema>, options: BatchOptions): Promi
     outcomes,
   };
   const signal = options.signal;
-  const interruptedBy = () => (typeof signal?.reason === 'string' ? signal.reason : 'SIGINT');
   let status: BatchSummary['status'] = 'completed';
   let run: number | null = null;
   let stoppedAtLine: number | null = null;
   try {
     if (signal?.aborted) status = 'interrupted';
-    else if (options.dryRun || options.allOrNothing) {
-      const plan = await buildPlan(db, options.merchantId, demand, options.concurrency);
-      if (options.dryRun) {
-        await checkRows(ctx, plan, (result) => outcomes.add(result), signal);
-        status = signal?.aborted ? 'interrupted' : 'planned';
-      } else {
-        const kept = new Map<number, RowResult>();
-        const failures = await checkRows(
-          ctx,
-          plan,
-          (result) => {
-            if (result.outcome !== 'would_grant') kept.set(result.seq, result);
-          },
-          signal,
-        );
-        if (signal?.aborted) status = 'interrupted';
-        else if (failures > 0) {
-          await reportRefusal(ctx, kept, failures);
-          status = 'refused';
-        }
-      }
-    }
+    else if (options.dryRun || options.allOrNothing) status = await checkFirst(ctx, demand, options);
     // Interrupted before the grants: nothing is written, not even the batch record.
     if (status === 'completed' && signal?.aborted) status = 'interrupted';
-    if (status === 'completed') {
-      const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-      run = await startBatch(
-        db,
-        {
-          id: batchId,
-          merchant_id: options.merchantId,
-          file_name: basename(options.file),
-          file_sha256: scan.sha256,
-          rows_total: scan.rows,
-          rows_invalid: scan.invalid,
-          rows_unknown: demand.unknownRows,
-          mode: options.mode,
-          all_or_nothing: options.allOrNothing,
-          actor: options.actor,
-          reason: options.reason,
-        },
-        { command: options.commandLine ?? null, heartbeatMs },
-      );
-      const stopBeating = beatHeartbeat(db, batchId, heartbeatMs);
-      let pass;
-      try {
-        pass = await grantRows(ctx, signal);
-      } catch (error) {
-        await stopBeating();
-        // A run that failed part-way is not running any more: say so (when the database still answers).
-        await finishBatch(db, batchId, 'interrupted', 'error').catch(() => {});
-        throw error;
-      }
-      await stopBeating();
-      stoppedAtLine = pass.stoppedAtLine;
-      status = pass.interrupted ? 'interrupted' : stoppedAtLine === null ? 'completed' : 'stopped';
-      await finishBatch(db, batchId, status, status === 'interrupted' ? interruptedBy() : null);
-    }
+    if (status === 'completed') ({ status, run, stoppedAtLine } = await grantAll(ctx, scan, demand.unknownRows, options));
   } finally {
     report?.close();
   }
 
   return summarize({ ...options, batchId, scan, outcomes, status, run, stoppedAtLine, elapsedMs: Date.now() - started });
+}
+
+/**
+ * The pass before any grant, for --dry-run (every row checked and reported) and --all-or-nothing
+ * (every row checked; one that would fail refuses the batch): 'completed' means go ahead.
+ */
+async function checkFirst(ctx: BatchContext, demand: ReturnType<typeof resolveDemand>, options: BatchOptions): Promise<BatchSummary['status']> {
+  const signal = options.signal;
+  const plan = await buildPlan(ctx.db, options.merchantId, demand, options.concurrency);
+  if (options.dryRun) {
+    await checkRows(ctx, plan, (result) => ctx.outcomes.add(result), signal);
+    return signal?.aborted ? 'interrupted' : 'planned';
+  }
+  const kept = new Map<number, RowResult>();
+  const failures = await checkRows(
+    ctx,
+    plan,
+    (result) => {
+      if (result.outcome !== 'would_grant') kept.set(result.seq, result);
+    },
+    signal,
+  );
+  if (signal?.aborted) return 'interrupted';
+  if (failures === 0) return 'completed';
+  await reportRefusal(ctx, kept, failures);
+  return 'refused';
+}
+
+/** The grants: the batch record, a heartbeat while rows are granted, and how the run ended. */
+async function grantAll(
+  ctx: BatchContext,
+  scan: Awaited<ReturnType<typeof scanGrants>>,
+  unknownRows: number,
+  options: BatchOptions,
+): Promise<{ status: BatchSummary['status']; run: number; stoppedAtLine: number | null }> {
+  const { db, batchId } = ctx;
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const run = await startBatch(
+    db,
+    {
+      id: batchId,
+      merchant_id: options.merchantId,
+      file_name: basename(options.file),
+      file_sha256: scan.sha256,
+      rows_total: scan.rows,
+      rows_invalid: scan.invalid,
+      rows_unknown: unknownRows,
+      mode: options.mode,
+      all_or_nothing: options.allOrNothing,
+      actor: options.actor,
+      reason: options.reason,
+    },
+    { command: options.commandLine ?? null, heartbeatMs },
+  );
+  const stopBeating = beatHeartbeat(db, batchId, heartbeatMs);
+  let pass;
+  try {
+    pass = await grantRows(ctx, options.signal);
+  } catch (error) {
+    await stopBeating();
+    // A run that failed part-way is not running any more: say so (when the database still answers).
+    await finishBatch(db, batchId, 'interrupted', 'error').catch(() => {});
+    throw error;
+  }
+  await stopBeating();
+  const status = pass.interrupted ? 'interrupted' : pass.stoppedAtLine === null ? 'completed' : 'stopped';
+  const interruptedBy = typeof options.signal?.reason === 'string' ? options.signal.reason : 'SIGINT';
+  await finishBatch(db, batchId, status, status === 'interrupted' ? interruptedBy : null);
+  return { status, run, stoppedAtLine: pass.stoppedAtLine };
 }

@@ -1,5 +1,5 @@
+import { CsvFile } from '../shared/csv.js';
 import { readGrants } from './grantsCsv.js';
-import { newSha256 } from './csvRecords.js';
 import type { KeyResolver } from './resolveKeys.js';
 import type { GrantMode, GrantRow } from './types.js';
 
@@ -23,9 +23,9 @@ export interface Scan {
 }
 
 export async function scanGrants(path: string, defaultMode: GrantMode, resolver: KeyResolver): Promise<Scan> {
-  const hash = newSha256();
+  const csv = new CsvFile(path);
   const scan: Scan = { sha256: '', rows: 0, invalid: 0, pairs: new Map() };
-  for await (const row of readGrants(path, defaultMode, hash)) {
+  for await (const row of readGrants(csv, defaultMode)) {
     scan.rows++;
     if (row.problem) {
       scan.invalid++;
@@ -41,7 +41,7 @@ export async function scanGrants(path: string, defaultMode: GrantMode, resolver:
       scan.pairs.set(key, { sample: row, rows: 1, units: row.quantity });
     }
   }
-  scan.sha256 = hash.digest('hex');
+  scan.sha256 = csv.sha256;
   return scan;
 }
 

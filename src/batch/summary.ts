@@ -86,7 +86,7 @@ function publicRow({ seq: _seq, ...row }: RowResult): RowOutcome {
 }
 
 /**
- * Exit code of a run (docs/product.md): 0 every row granted or already granted (or would be), 130
+ * Exit code of a run (docs/conventions.md): 0 every row granted or already granted (or would be), 130
  * interrupted (as a shell reports Ctrl-C), else 1.
  */
 export function exitCodeOf(summary: BatchSummary): number {

@@ -1,5 +1,7 @@
 import { userInfo } from 'node:os';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
+import type { Schema } from '../db/schema.js';
 import type { LockHolder } from '../db/dataDirLock.js';
 import type { CliIO } from '../shared/io.js';
 import { setKafkaVerbose } from '../kafka/verbosity.js';
@@ -16,6 +18,8 @@ export interface GlobalOptions {
   commandName?: string;
   /** --verbose: the Kafka client's own log lines on stderr (src/kafka/client.ts). */
   verbose?: boolean;
+  /** The command's own --json: emit() prints the JSON document instead of the human rendering. */
+  json?: boolean;
 }
 
 /** What a command's action gets: its I/O, the settings, and the database opened on first use. */
@@ -66,6 +70,17 @@ export class CommandContext {
     this.reopening = true;
     const db = await current?.catch(() => undefined);
     await db?.close();
+  }
+
+  /** --json was given: one JSON document on stdout (src/cli/emit.ts). */
+  get json(): boolean {
+    return this.options.json ?? false;
+  }
+
+  /** The migrated database and the merchant acted for: what most commands need together. */
+  async scope(): Promise<{ database: Database; db: Kysely<Schema>; merchantId: string }> {
+    const database = await this.db();
+    return { database, db: database.db, merchantId: await this.merchantId() };
   }
 
   merchantId(): Promise<string> {

@@ -19,7 +19,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
 function reportError(error: unknown, io: CliIO): number {
   if (error instanceof CommanderError) {
-    // Help and version are "errors" to commander; usage mistakes are exit 2 (product.md).
+    // Help and version are "errors" to commander; usage mistakes are exit 2 (docs/conventions.md).
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
     return 2;
   }

@@ -20,8 +20,17 @@ export function parseMode(raw: string | undefined, allowed: readonly Mode[] = ['
   return mode;
 }
 
+/** One of a few words: `--codes must be release or void`, `--error-code must be one of A, B, C`. */
+export function parseChoice<C extends string>(flag: string, raw: string, choices: readonly C[]): C {
+  if (!(choices as readonly string[]).includes(raw)) {
+    const words = choices.length === 2 ? `${choices[0]} or ${choices[1]}` : `one of ${choices.join(', ')}`;
+    throw new UsageError(`${flag} must be ${words}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as C;
+}
+
 /** Exactly one of several selector flags, e.g. --redemption | --code | --event. */
-export function exactlyOne<K extends string>(options: { [key in K]?: string | undefined }, flags: Record<K, string>): [K, string] {
+export function exactlyOne<K extends string>(options: NoInfer<{ [key in K]?: string | undefined }>, flags: Record<K, string>): [K, string] {
   const given = (Object.keys(flags) as K[]).filter((key) => options[key] !== undefined);
   if (given.length !== 1) {
     const names = Object.values(flags).join(', ');

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option, type CommandUnknownOpts, type OptionValues } from '@commander-js/extra-typings';
 import { CommandContext, type GlobalOptions } from './context.js';
 import type { CliIO } from '../shared/io.js';
 import { registerDbCommands } from './commands/db.js';
@@ -16,9 +16,19 @@ import { registerMembersCommands } from './commands/members.js';
 import { registerRewardsCommands } from './commands/rewards.js';
 import { registerRedemptionsCommands } from './commands/redemptions.js';
 
-/** What an action reports back: 0 done, 1 refused or partly failed (docs/product.md). */
+/** What an action reports back: its exit code (docs/conventions.md); nothing is 0. */
 export type ActionResult = number | void;
-export type Action<O> = (ctx: CommandContext, options: O, command: Command) => Promise<ActionResult>;
+
+/**
+ * A command's work: its context, its options and arguments typed from the flags it declares
+ * (@commander-js/extra-typings), and the command itself (for the command line it was run with).
+ */
+export type Action<Args extends unknown[], Opts extends OptionValues> = (
+  ctx: CommandContext,
+  options: Opts,
+  args: Args,
+  command: CommandUnknownOpts,
+) => Promise<ActionResult>;
 
 export interface ProgramState {
   exitCode: number;
@@ -26,15 +36,18 @@ export interface ProgramState {
 
 export interface ProgramBuilder {
   io: CliIO;
-  /** Wraps an action: builds its context from the merged options, records its exit code, closes. */
-  action<O>(fn: Action<O>): (...args: unknown[]) => Promise<void>;
+  /**
+   * Gives `command` its action: builds the context from the merged options, records the exit code,
+   * closes. Any parent options are accepted (`any`): the context reads the global ones itself.
+   */
+  action<Args extends unknown[], Opts extends OptionValues>(command: Command<Args, Opts, any>, fn: Action<Args, Opts>): void;
 }
 
 /**
  * A fresh program per call (tests build many). Command modules register flags eagerly but import
  * their implementation inside the action, so `--help` loads neither pg, PGlite, Kafka nor Ink.
  */
-export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }): Command {
+export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }): CommandUnknownOpts {
   const program = new Command('redeemctl')
     .description('Loyalty reward redemption: engine, worker, API and operator tools')
     .version('0.1.0')
@@ -60,25 +73,16 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
 
   const builder: ProgramBuilder = {
     io,
-    action<O>(fn: Action<O>) {
-      return async (...args: unknown[]) => {
-        const command = args[args.length - 1] as Command;
-        const all = command.optsWithGlobals() as O & GlobalOptions;
-        const ctx = new CommandContext(io, {
-          databaseUrl: readEnvOrFlag(all.databaseUrl, io.env.DATABASE_URL),
-          dataDir: all.dataDir ?? io.env.REDEEMCTL_DATA_DIR ?? '.redeemctl',
-          merchant: readEnvOrFlag(all.merchant, io.env.REDEEMCTL_MERCHANT),
-          lockWait: readEnvOrFlag(all.lockWait, io.env.REDEEMCTL_LOCK_WAIT),
-          commandName: commandPath(command),
-          verbose: all.verbose ?? false,
-        });
+    action(command, fn) {
+      command.action(async () => {
+        const ctx = contextOf(io, command);
         try {
-          const code = await fn(ctx, all, command);
+          const code = await fn(ctx, command.opts(), command.processedArgs, command);
           state.exitCode = typeof code === 'number' ? code : 0;
         } finally {
           await ctx.close();
         }
-      };
+      });
     },
   };
 
@@ -99,10 +103,24 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   return program;
 }
 
+/** The context of one run of `command`: each setting from its flag, then the environment, then the default. */
+function contextOf(io: CliIO, command: CommandUnknownOpts): CommandContext {
+  const all = command.optsWithGlobals() as GlobalOptions;
+  return new CommandContext(io, {
+    databaseUrl: readEnvOrFlag(all.databaseUrl, io.env.DATABASE_URL),
+    dataDir: all.dataDir ?? io.env.REDEEMCTL_DATA_DIR ?? '.redeemctl',
+    merchant: readEnvOrFlag(all.merchant, io.env.REDEEMCTL_MERCHANT),
+    lockWait: readEnvOrFlag(all.lockWait, io.env.REDEEMCTL_LOCK_WAIT),
+    commandName: commandPath(command),
+    verbose: all.verbose ?? false,
+    json: all.json ?? false,
+  });
+}
+
 /** "redeemctl codes import": the command's words, without arguments or flags. */
-function commandPath(command: Command): string {
+function commandPath(command: CommandUnknownOpts): string {
   const names: string[] = [];
-  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  for (let c: CommandUnknownOpts | null = command; c; c = c.parent) names.unshift(c.name());
   return names.join(' ');
 }
 

@@ -2,13 +2,14 @@ import { rm } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Database } from '../db/database.js';
 import { OperatorAbortError, UsageError } from '../shared/errors.js';
+import { formatCount, formatDecimal } from '../shared/format.js';
+import type { Progress } from '../shared/progress.js';
 import { CodeCsv, inputSize } from './csvRows.js';
 import { fileSink } from './csvOut.js';
 import { countStage, earlierBatches, markDuplicates } from './dedupe.js';
 import { importMessage, type ImportResult } from './importResult.js';
 import type { PoolReward } from './poolReward.js';
 import { firstProblems, writeReport } from './problems.js';
-import { megabytes, thousands, type Progress } from './progress.js';
 import { insertCodes } from './insertPool.js';
 import { createStage, stageRows } from './stage.js';
 
@@ -60,7 +61,7 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
   const progress = req.progress;
   const csv = new CodeCsv(req.file, name, {
     defaultLot: req.lot,
-    onProgress: (bytes, rows) => progress?.tick(`reading ${name}: ${Math.floor((100 * bytes) / Math.max(size, 1))}% of ${megabytes(size)}, ${thousands(rows)} rows`),
+    onProgress: (bytes, rows) => progress?.tick(`reading ${name}: ${Math.floor((100 * bytes) / Math.max(size, 1))}% of ${formatDecimal(size / 1_048_576, 1)} MB, ${formatCount(rows)} rows`),
   });
   if (req.reportPath && resolve(req.reportPath) === resolve(req.file)) throw new UsageError('--report names the file being imported: give the report another name');
   const report = req.reportPath ? await fileSink(req.reportPath, '--report') : null;
@@ -84,7 +85,7 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
       const staged = lap();
       checkpoint();
       phase = 'checking for duplicates';
-      progress?.phase(`checking ${thousands(csv.rowsRead)} rows for duplicates…`);
+      progress?.phase(`checking ${formatCount(csv.rowsRead)} rows for duplicates…`);
       await conn.exec('analyze codes_stage');
       await markDuplicates(conn, req.merchantId);
       const counts = await countStage(conn);
@@ -94,7 +95,7 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
       checkpoint();
       phase = 'importing';
       if (write) {
-        progress?.phase(`importing ${thousands(counts.importable)} codes…`);
+        progress?.phase(`importing ${formatCount(counts.importable)} codes…`);
         batch = await insertCodes(conn, { ...req, fileName: name, sha256: csv.sha256, rowsRead: csv.rowsRead, counts });
       }
       const inserted = lap();
@@ -106,28 +107,8 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
       await conn.exec(write ? 'commit' : 'rollback');
       await report?.close();
       progress?.done();
-      const result: ImportResult = {
-        success: counts.invalid === 0 || req.skipInvalid,
-        dry_run: req.dryRun,
-        message: '',
-        file: req.file,
-        sha256: csv.sha256,
-        reward_id: req.reward.id,
-        reward_code: req.reward.rewardCode,
-        lot: req.lot,
-        batch_id: batch?.id ?? null,
-        rows_read: csv.rowsRead,
-        imported: write ? counts.importable : 0,
-        importable: counts.importable,
-        duplicate_in_file: counts.duplicateInFile,
-        duplicate_in_pool: counts.duplicateInPool,
-        invalid: counts.invalid,
-        blank_lines: csv.blankLines,
-        problems,
-        problems_total: counts.invalid + counts.duplicateInFile + counts.duplicateInPool,
-        report: req.reportPath ?? null,
-        seconds: { read_and_stage: staged, dedupe: round(deduped - staged), insert: round(inserted - deduped), total: lap() },
-      };
+      const result = importResult(req, csv, counts, { write, batchId: batch?.id ?? null, problems });
+      result.seconds = { read_and_stage: staged, dedupe: round(deduped - staged), insert: round(inserted - deduped), total: lap() };
       result.message = importMessage(result, earlier, batch?.created_at ?? null);
       return result;
     } catch (error) {
@@ -143,6 +124,37 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
       throw error;
     }
   });
+}
+
+/** The result of an import that ran to its end (committed, or rolled back by design); message and timings follow. */
+function importResult(
+  req: ImportRequest,
+  csv: CodeCsv,
+  counts: Awaited<ReturnType<typeof countStage>>,
+  outcome: { write: boolean; batchId: string | null; problems: ImportResult['problems'] },
+): ImportResult {
+  return {
+    success: counts.invalid === 0 || req.skipInvalid,
+    dry_run: req.dryRun,
+    message: '',
+    file: req.file,
+    sha256: csv.sha256,
+    reward_id: req.reward.id,
+    reward_code: req.reward.rewardCode,
+    lot: req.lot,
+    batch_id: outcome.batchId,
+    rows_read: csv.rowsRead,
+    imported: outcome.write ? counts.importable : 0,
+    importable: counts.importable,
+    duplicate_in_file: counts.duplicateInFile,
+    duplicate_in_pool: counts.duplicateInPool,
+    invalid: counts.invalid,
+    blank_lines: csv.blankLines,
+    problems: outcome.problems,
+    problems_total: counts.invalid + counts.duplicateInFile + counts.duplicateInPool,
+    report: req.reportPath ?? null,
+    seconds: { read_and_stage: 0, dedupe: 0, insert: 0, total: 0 },
+  };
 }
 
 function signalNameOf(signal: AbortSignal): string {

@@ -1,6 +1,6 @@
+import { formatCount } from '../shared/format.js';
 import type { EarlierBatch } from './dedupe.js';
 import type { Problem } from './problems.js';
-import { thousands } from './progress.js';
 
 /** What `codes import --json` prints (snake_case, like the engine's results). */
 export interface ImportResult {
@@ -30,7 +30,7 @@ export interface ImportResult {
 }
 
 /**
- * Exit codes (docs/product.md): 2 when invalid rows stopped an all-or-nothing import; 1 when
+ * Exit codes (docs/conventions.md): 2 when invalid rows stopped an all-or-nothing import; 1 when
  * --skip-invalid left invalid rows behind (the import partly failed); 0 otherwise, duplicates
  * included (they are already in the pool: skipping them is the point). A dry run exits as the
  * real run would.
@@ -41,13 +41,13 @@ export function importExitCode(result: ImportResult): number {
 }
 
 function plural(n: number, one: string, many = one + 's'): string {
-  return `${thousands(n)} ${n === 1 ? one : many}`;
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
 function skipped(r: ImportResult): string {
   const parts = [
-    r.duplicate_in_file > 0 ? `${thousands(r.duplicate_in_file)} duplicate in the file` : '',
-    r.duplicate_in_pool > 0 ? `${thousands(r.duplicate_in_pool)} already in the pool` : '',
+    r.duplicate_in_file > 0 ? `${formatCount(r.duplicate_in_file)} duplicate in the file` : '',
+    r.duplicate_in_pool > 0 ? `${formatCount(r.duplicate_in_pool)} already in the pool` : '',
     r.invalid > 0 ? `${plural(r.invalid, 'invalid row')} skipped` : '',
   ].filter(Boolean);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
@@ -77,7 +77,7 @@ export function importMessage(r: ImportResult, earlier: EarlierBatch[], createdA
     }
     return `0 imported: no row of ${r.rows_read} can be imported${skipped(r)}.`;
   }
-  if (r.dry_run) return `Dry run: would import ${plural(r.importable, 'code')} of ${thousands(r.rows_read)} rows into ${r.reward_code}${skipped(r)}; nothing written.`;
+  if (r.dry_run) return `Dry run: would import ${plural(r.importable, 'code')} of ${formatCount(r.rows_read)} rows into ${r.reward_code}${skipped(r)}; nothing written.`;
   const at = createdAt ? ` at ${createdAt.toISOString()}` : '';
-  return `Imported ${plural(r.importable, 'code')} of ${thousands(r.rows_read)} rows into ${r.reward_code}${skipped(r)}: batch ${r.batch_id}${at}.`;
+  return `Imported ${plural(r.importable, 'code')} of ${formatCount(r.rows_read)} rows into ${r.reward_code}${skipped(r)}: batch ${r.batch_id}${at}.`;
 }

@@ -30,7 +30,7 @@ const MATCH: Record<VoidBy, string> = {
 
 /**
  * Voids the matching available codes (expired ones included) in one transaction. A redeemed code
- * is held by a live redemption (invariant 3 of domain.md): it is never touched, only reported;
+ * is held by a live redemption (invariant 3 of docs/domain.md): it is never touched, only reported;
  * cancel that redemption with --codes void to retire it. The update re-checks status row by row, so
  * a code a redemption claims meanwhile is skipped, not voided. One audit row records who and why.
  */
@@ -73,9 +73,9 @@ async function planVoid(conn: RawConnection, req: VoidRequest): Promise<VoidPlan
   const params: unknown[] = [req.merchantId, req.reward.id];
   let listed = 0;
   if (req.by === 'batch') {
-    if (!isUuid(req.value)) throw new UsageError(`--batch must be an import batch id (a uuid; see codes batches), got ${JSON.stringify(req.value)}`);
+    if (!isUuid(req.value)) throw new UsageError(`--import must be an import id (a uuid; see codes imports), got ${JSON.stringify(req.value)}`);
     const { rows } = await conn.query(`select 1 from code_import_batches where id = $1 and merchant_id = $2 and reward_id = $3`, [req.value, req.merchantId, req.reward.id]);
-    if (rows.length === 0) throw new UsageError(`--batch ${req.value}: no import batch of reward ${req.reward.rewardCode} has this id (see codes batches)`);
+    if (rows.length === 0) throw new UsageError(`--import ${req.value}: no import of reward ${req.reward.rewardCode} has this id (see codes imports)`);
   }
   if (req.by === 'file') listed = await stageFile(conn, req.value);
   else params.push(req.value);

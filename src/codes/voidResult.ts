@@ -36,7 +36,7 @@ export function voidExitCode(r: VoidResult): number {
 
 /** Which codes, as a phrase: "codes of reward POOL in lot A". */
 export function describeSelection(r: { reward_code: string; by: string; value: string }): string {
-  const where = r.by === 'file' ? `listed in ${r.value}` : r.by === 'lot' ? `in lot ${r.value}` : `from import batch ${r.value}`;
+  const where = r.by === 'file' ? `listed in ${r.value}` : r.by === 'lot' ? `in lot ${r.value}` : `from import ${r.value}`;
   return `codes of reward ${r.reward_code} ${where}`;
 }
 

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { DependencyError } from '../shared/errors.js';
+import { sleep } from '../shared/sleep.js';
 
 // One process at a time may open an embedded database folder: two PGlite instances on one folder
 // each keep their own copy of the pages in memory, and the last to close overwrites the other's
@@ -106,7 +107,7 @@ export async function lockDataDir(realFolder: string, options: LockOptions): Pro
       waiting = true;
       options.onWait?.(other);
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 200, Math.max(1, deadline - Date.now()))));
+    await sleep(Math.min(options.pollMs ?? 200, Math.max(1, deadline - Date.now())));
   }
 }
 

@@ -12,7 +12,7 @@ import { runBatch } from '../batch/runBatch.js';
 import { poolHealth } from '../monitoring/poolHealth.js';
 import { redemptionMetrics } from '../monitoring/redemptionMetrics.js';
 
-// The demo's story, as data: each step returns what it did, and src/cli/commands/demo.ts prints it.
+// The demo's story, as data: each step returns what it did, and src/cli/commands/render/demo.ts prints it.
 // Event ids and the batch id are fixed (the batch id comes from the file), so running the demo
 // again returns the stored results and changes nothing.
 
@@ -42,7 +42,7 @@ export async function importPool(ctx: StoryContext, seeded: SeedSummary) {
   });
 }
 
-/** The pricing worked example of domain.md, for four of the demo members. */
+/** The pricing worked example of docs/domain.md, for four of the demo members. */
 export async function pricing(ctx: StoryContext, seeded: SeedSummary): Promise<Array<[string, number | null | undefined]>> {
   const rows: Array<[string, number | null | undefined]> = [];
   for (const email of ['gold.student.vip@example.com', 'student.vip@example.com', 'vip@example.com', 'newbie@example.com']) {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
-import { DependencyError, explainKafkaError, KafkaUnreachableError } from '../shared/errors.js';
+import { explainKafkaError, type DependencyError } from '../shared/errors.js';
 import { backoffDelay, type RetryPolicy } from '../shared/retry.js';
+import { sleep } from '../shared/sleep.js';
 import { createKafka } from './client.js';
 import type { KafkaSettings } from './settings.js';
 
@@ -40,20 +41,17 @@ export async function kafkaRetry<T>(op: () => Promise<T>, policy: RetryPolicy = 
     } catch (error) {
       const retriable = isKafkaError(error) && (error as { retriable?: boolean }).retriable === true;
       if (!retriable || attempt >= policy.attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, policy)));
+      await sleep(backoffDelay(attempt, policy));
     }
   }
 }
 
 /**
- * The dependency being down (exit 3), as one line naming the brokers and the setting: a
- * connection failure through explainKafkaError (src/shared/errors.ts), anything else kafkajs threw
- * while connecting in the same words with its message.
+ * What kafkajs threw while connecting, as the dependency being down (exit 3) in the one wording
+ * of explainKafkaError (src/shared/errors.ts): one line naming the brokers and the setting.
  */
 export function unreachable(settings: KafkaSettings, error: unknown): DependencyError {
-  const explained = explainKafkaError(error, settings.brokers);
-  if (explained instanceof DependencyError) return explained;
-  return new KafkaUnreachableError(settings.brokers, error instanceof Error ? error.message : String(error), { cause: error });
+  return explainKafkaError(error, settings.brokers, { connecting: true });
 }
 
 export interface KafkaSession {

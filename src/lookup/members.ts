@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { resolveUserId } from '../engine/resolve.js';
+import type { Refusal } from '../shared/refusal.js';
+import { memberNotFound, resolveMember } from './keys.js';
 import { isoTime } from './time.js';
 
 // Members of one merchant, for support: a search by fragment and one member's profile.
@@ -69,16 +70,12 @@ export async function findMembers(
 }
 
 /**
- * One member by uuid, email or tel, in this merchant only; `profile` null when none (a uuid of
- * another merchant included). `kind` says how the key was read, for the refusal message.
+ * One member by uuid, email or tel, in this merchant only (src/lookup/keys.ts), or the refusal
+ * USER_NOT_FOUND (a uuid of another merchant included).
  */
-export async function findMember(
-  db: Kysely<Schema>,
-  merchantId: string,
-  key: string,
-): Promise<{ kind: string; profile: MemberProfile | null }> {
-  const { id, kind } = await resolveUserId(db, merchantId, key);
-  if (!id) return { kind, profile: null };
+export async function findMember(db: Kysely<Schema>, merchantId: string, key: string): Promise<MemberProfile | Refusal> {
+  const id = await resolveMember(db, merchantId, key);
+  if (typeof id !== 'string') return id;
   const { rows } = await sql<MemberProfile>`
     select ${summaryColumns},
            array(select g.name from user_tags ut join tags g on g.id = ut.tag_id where ut.user_id = u.id order by g.name) as tags,
@@ -89,8 +86,9 @@ export async function findMember(
     left join user_wallet w on w.user_id = u.id
     where u.merchant_id = ${merchantId}::uuid and u.id = ${id}::uuid`.execute(db);
   const row = rows[0];
-  if (!row) return { kind, profile: null };
-  return { kind, profile: { ...normalise(row), tags: row.tags ?? [], birth_date: row.birth_date, created_at: isoTime(row.created_at)! } };
+  // Deleted between the two reads: as if it never was.
+  if (!row) return memberNotFound(key);
+  return { ...normalise(row), tags: row.tags ?? [], birth_date: row.birth_date, created_at: isoTime(row.created_at)! };
 }
 
 function normalise(row: MemberSummary): MemberSummary {

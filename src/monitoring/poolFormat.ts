@@ -1,5 +1,5 @@
 import { formatCount, formatDecimal } from '../shared/format.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../shared/durations.js';
 import type { PoolHealth } from './poolHealth.js';
 
 // How a pool's pace and time until empty read, in `pool health` and in the console alike.

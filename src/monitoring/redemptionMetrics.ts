@@ -4,7 +4,7 @@ import { readMetricsRow, type MetricsRow } from './metricsQuery.js';
 
 // `metrics` and the console's figures read through here: one implementation, two presentations.
 
-/** domain.md: event processing under 500 ms; replays alert above 5%. */
+/** docs/domain.md: event processing under 500 ms; replays alert above 5%. */
 export const PROCESSING_TARGET_MS = 500;
 export const REDELIVERY_ALERT_SHARE = 0.05;
 /** Histogram bounds: metricsQuery.ts counts the same ranges (change together). */
@@ -15,7 +15,7 @@ export interface Percentiles {
   p50: number | null;
   p95: number | null;
   p99: number | null;
-  /** null where domain.md sets no target */
+  /** null where docs/domain.md sets no target */
   target_ms: number | null;
   /** p99 above the target; null without a target or without samples */
   over_target: boolean | null;

@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 import { UsageError } from '../shared/errors.js';
-import { isUuid } from '../engine/redeem.js';
-import { resolveRewardId, resolveUserId } from '../engine/resolve.js';
+import { done, refused, type Outcome } from '../shared/outcome.js';
+import { Refusal } from '../shared/refusal.js';
+import { resolveMember, resolveReward } from '../lookup/keys.js';
 import { EventPublisher } from '../kafka/publisher.js';
 import { newEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
 import type { KafkaSettings } from '../kafka/settings.js';
@@ -10,50 +11,61 @@ import { isKafkaError, unreachable } from '../kafka/opsClients.js';
 import type { InjectItem } from './injectInput.js';
 
 // `events inject`: turn validated requests into events for the merchant in context, then publish
-// them all, or nothing when one names a member or reward this merchant does not have.
+// them all, or nothing when one names a member or reward this merchant does not have (the
+// refusal of src/lookup/keys.ts, naming the line; exit 1).
 
-export type Resolution = { ok: true; events: RedemptionEvent[] } | { ok: false; errorCode: 'USER_NOT_FOUND' | 'REWARD_NOT_FOUND'; message: string };
-
-/** A key's id in this merchant, or null; a uuid is checked too (another merchant's id is unknown here). */
-async function lookup(db: Kysely<Schema>, merchantId: string, key: string, what: 'user' | 'reward'): Promise<string | null> {
-  if (!isUuid(key)) return (what === 'user' ? await resolveUserId(db, merchantId, key) : await resolveRewardId(db, merchantId, key)).id;
-  const table = what === 'user' ? 'user_accounts' : 'reward_master';
-  const row = await db.selectFrom(table).select('id').where('id', '=', key).where('merchant_id', '=', merchantId).executeTakeFirst();
-  return row?.id ?? null;
+export interface Published {
+  published: number;
+  topic: string;
+  events: RedemptionEvent[];
 }
 
-function describeKey(key: string, what: 'user' | 'reward'): string {
-  if (isUuid(key)) return `id ${key}`;
-  if (what === 'reward') return `reward_code ${key}`;
-  return `${key.includes('@') ? 'email' : 'tel'} ${key}`;
+/** Resolves every item, then publishes them all in one go; the first key that names nothing refuses the lot. */
+export async function injectEvents(
+  db: Kysely<Schema>,
+  merchantId: string,
+  settings: KafkaSettings,
+  items: InjectItem[],
+): Promise<Outcome<Published | Refusal>> {
+  const events = await resolveInjectItems(db, merchantId, items);
+  if (events instanceof Refusal) return refused(events);
+  await publishEvents(settings, events, 'redeemctl-inject');
+  return done({ published: events.length, topic: settings.topic, events });
 }
 
-export async function resolveInjectItems(db: Kysely<Schema>, merchantId: string, items: InjectItem[]): Promise<Resolution> {
-  const cache = new Map<string, string | null>();
-  const find = async (key: string, what: 'user' | 'reward') => {
+/** The events to publish, or the refusal for the first line whose member or reward names nothing. */
+export async function resolveInjectItems(db: Kysely<Schema>, merchantId: string, items: InjectItem[]): Promise<RedemptionEvent[] | Refusal> {
+  // A file names the same few members and rewards many times: each key is looked up once.
+  const cache = new Map<string, Promise<string | Refusal>>();
+  const find = (key: string, what: 'user' | 'reward') => {
     const cacheKey = `${what}:${key}`;
-    if (!cache.has(cacheKey)) cache.set(cacheKey, await lookup(db, merchantId, key, what));
+    if (!cache.has(cacheKey)) cache.set(cacheKey, what === 'user' ? resolveMember(db, merchantId, key) : resolveReward(db, merchantId, key));
     return cache.get(cacheKey)!;
   };
   const events: RedemptionEvent[] = [];
   for (const item of items) {
-    const at = item.line === undefined ? '' : ` (line ${item.line})`;
     const userKey = item.kind === 'event' ? item.event.user_id : item.user;
     const rewardKey = item.kind === 'event' ? item.event.reward_id : item.reward;
     if (item.kind === 'event' && item.event.merchant_id !== merchantId) {
       throw new UsageError(`line ${item.line}: merchant_id ${item.event.merchant_id} is not the merchant in context (${merchantId}); pass --merchant to inject for it`);
     }
     const userId = await find(userKey, 'user');
-    if (!userId) return { ok: false, errorCode: 'USER_NOT_FOUND', message: `No member with ${describeKey(userKey, 'user')}${at}` };
+    if (userId instanceof Refusal) return nothingPublished(userId, item.line);
     const rewardId = await find(rewardKey, 'reward');
-    if (!rewardId) return { ok: false, errorCode: 'REWARD_NOT_FOUND', message: `No reward with ${describeKey(rewardKey, 'reward')}${at}` };
+    if (rewardId instanceof Refusal) return nothingPublished(rewardId, item.line);
     events.push(
       item.kind === 'event'
         ? item.event
         : newEvent({ userId, rewardId, merchantId, quantity: item.quantity, ...(item.eventId !== undefined && { eventId: item.eventId }) }),
     );
   }
-  return { ok: true, events };
+  return events;
+}
+
+/** The resolver's refusal, naming the file's line, and saying that nothing went out. */
+function nothingPublished(refusal: Refusal, line: number | undefined): Refusal {
+  const at = line === undefined ? '' : ` (line ${line})`;
+  return new Refusal(refusal.error_code, `${refusal.message}${at}`, { ...refusal.extra, published: 0 }, 'nothing published');
 }
 
 /** Up to this many events per produce request (well under the broker's 1 MiB default). */

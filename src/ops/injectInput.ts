@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { UsageError } from '../shared/errors.js';
+import { lineError, readJsonLines, type JsonLine } from '../shared/jsonLines.js';
 import { parseRedemptionEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
 
 // What `events inject` is asked to publish, validated whole before anything is published: the
@@ -35,14 +35,8 @@ function validQuantity(value: unknown): value is number {
 }
 
 /** One line of the file; throws UsageError naming the line and the field. */
-function readLine(text: string, line: number, where: string): InjectItem {
-  const bad = (what: string) => new UsageError(`${where} line ${line}: ${what}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw bad(`not JSON (${(error as Error).message})`);
-  }
+function readLine({ line, text, value: json }: JsonLine, where: string): InjectItem {
+  const bad = (what: string) => lineError(where, line, what);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad('expected a JSON object');
   const row = json as Record<string, unknown>;
   if ('user_id' in row || 'reward_id' in row || 'merchant_id' in row) {
@@ -71,24 +65,16 @@ function readLine(text: string, line: number, where: string): InjectItem {
  * file then publishes the same ids, which the engine treats as redeliveries), else a new uuid.
  */
 export async function readInjectFile(path: string, baseEventId?: string): Promise<InjectItem[]> {
-  let content: string;
-  try {
-    content = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`Cannot read --file ${path}: ${(error as Error).message}`);
-  }
   const items: InjectItem[] = [];
   const seen = new Map<string, number>();
-  const lines = content.replace(/^\uFEFF/, '').split(/\r?\n/);
-  for (const [index, text] of lines.entries()) {
-    if (text.trim() === '') continue;
-    const line = index + 1;
-    const item = readLine(text, line, path);
+  for (const jsonLine of await readJsonLines('--file', path)) {
+    const line = jsonLine.line;
+    const item = readLine(jsonLine, path);
     if (item.kind === 'request' && item.eventId === undefined && baseEventId !== undefined) item.eventId = `${baseEventId}:${line}`;
     const id = item.kind === 'event' ? item.event.event_id : item.eventId;
     if (id !== undefined) {
       const first = seen.get(id);
-      if (first !== undefined) throw new UsageError(`${path} line ${line}: event_id ${id} repeats line ${first}`);
+      if (first !== undefined) throw lineError(path, line, `event_id ${id} repeats line ${first}`);
       seen.set(id, line);
     }
     items.push(item);

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 import { UsageError } from '../shared/errors.js';
+import { lineError, readJsonLines } from '../shared/jsonLines.js';
 import { parseRedemptionEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
 import type { ReplayCandidate } from './replay.js';
 
@@ -11,19 +11,12 @@ import type { ReplayCandidate } from './replay.js';
 // still be processed (publish it unchanged with `events inject --file`: same id, idempotent).
 
 export async function readReplayFile(path: string, merchantId: string): Promise<RedemptionEvent[]> {
-  let content: string;
-  try {
-    content = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`Cannot read --file ${path}: ${(error as Error).message}`);
-  }
   const events: RedemptionEvent[] = [];
-  for (const [index, text] of content.replace(/^\uFEFF/, '').split(/\r?\n/).entries()) {
-    if (text.trim() === '') continue;
+  for (const { line, text } of await readJsonLines('--file', path)) {
     const parsed = parseRedemptionEvent(text);
-    if (!parsed.ok) throw new UsageError(`${path} line ${index + 1}: ${parsed.reason}`);
+    if (!parsed.ok) throw lineError(path, line, parsed.reason);
     if (parsed.event.merchant_id !== merchantId) {
-      throw new UsageError(`${path} line ${index + 1}: merchant_id ${parsed.event.merchant_id} is not the merchant in context (${merchantId})`);
+      throw lineError(path, line, `merchant_id ${parsed.event.merchant_id} is not the merchant in context (${merchantId})`);
     }
     events.push(parsed.event);
   }

@@ -1,6 +1,10 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { parseRedemptionEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
 import { readDeadLetter, type DeadLetterInfo } from '../kafka/deadLetter.js';
+import { DEFAULT_GROUP, type KafkaSettings } from '../kafka/settings.js';
+import { openSession, throwawayGroup, topicOffsets } from '../kafka/opsClients.js';
+import { UsageError } from '../shared/errors.js';
+import { watchInterrupt } from '../shared/signals.js';
 
 // `events tail`: every message of the topic as it arrives, until the signal aborts or --limit
 // messages were shown. A throwaway group commits nothing; a named group commits what was shown,
@@ -102,5 +106,46 @@ export async function tail(kafka: Kafka, options: TailOptions): Promise<number> 
   } finally {
     options.signal.removeEventListener('abort', onAbort);
     await consumer.disconnect().catch(() => {});
+  }
+}
+
+export interface TopicTail {
+  /** A group that commits what was shown (the next tail with it resumes there); default: a throwaway one. */
+  group?: string | undefined;
+  fromBeginning: boolean;
+  limit?: number | undefined;
+  /** Told the group once the consumer has joined it: messages flow from then on. */
+  onReady: (groupId: string) => void;
+  onMessage: (message: TailedMessage) => void;
+}
+
+/**
+ * `events tail` from start to end: the topic checked, then every message until Ctrl-C or SIGTERM
+ * (or --limit); a second signal exits at once. A throwaway group is deleted afterwards. Resolves
+ * with the number of messages shown.
+ */
+export async function tailTopic(settings: KafkaSettings, env: Record<string, string | undefined>, options: TopicTail): Promise<number> {
+  if (options.group === DEFAULT_GROUP) {
+    throw new UsageError(`--group ${DEFAULT_GROUP} is the worker's group: tail would take its messages and commit past them; use another name`);
+  }
+  const session = await openSession(settings, 'redeemctl-tail', env);
+  const groupId = options.group ?? throwawayGroup('tail');
+  const stop = watchInterrupt({ onSecond: () => {} });
+  try {
+    if (!(await topicOffsets(session.admin, settings.topic))) throw new UsageError(`Topic ${settings.topic} does not exist: check --topic or KAFKA_TOPIC`);
+    return await tail(session.kafka, {
+      topic: settings.topic,
+      groupId,
+      commit: options.group !== undefined,
+      fromBeginning: options.fromBeginning,
+      ...(options.limit !== undefined && { limit: options.limit }),
+      signal: stop.signal,
+      onReady: () => options.onReady(groupId),
+      onMessage: options.onMessage,
+    });
+  } finally {
+    stop.dispose();
+    if (options.group === undefined) await session.admin.deleteGroups([groupId]).catch(() => {});
+    await session.close();
   }
 }

@@ -1,5 +1,5 @@
 // One error hierarchy for the whole tool. Callers decide on the class and on `code`, never on
-// message text. Exit codes follow docs/product.md: 2 bad usage or input, 3 a dependency down.
+// message text. Exit codes follow docs/conventions.md: 2 bad usage or input, 3 a dependency down.
 
 export class RedeemctlError extends Error {
   readonly exitCode: number = 1;
@@ -113,25 +113,48 @@ function kafkaReason(error: unknown): string {
     if (code === 'ECONNRESET' || code === 'EPIPE') return 'connection reset';
   }
   if (causes(error).some((e) => (e as { name?: unknown } | null)?.name === 'KafkaJSConnectionClosedError')) return 'the connection was closed';
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   if (/timeout|timed out/i.test(message)) return 'no answer in time';
-  return message.replace(/\s+/g, ' ').trim() || 'no broker answered';
+  return oneLine(message) || 'no broker answered';
 }
 
 /**
  * Turns a failure to reach Kafka into the error an operator should see: one line naming the
- * brokers and the setting, exit 3. An error that already is one (possibly wrapped by a caller that
- * added its own words, as `serve` does) is returned as it is; with `brokers`, kafkajs's connection
- * errors (refused, unknown host, timeout, retries exhausted) become one. Anything else is returned unchanged.
+ * brokers and the setting, exit 3. The one place that words it (docs/kafka.md). An error that
+ * already is one (possibly wrapped by a caller that added its own words) is returned as it is;
+ * with `brokers`, kafkajs's connection errors (refused, unknown host, timeout, retries exhausted)
+ * become one. Anything else is returned unchanged, unless `connecting`: then the error came from
+ * connecting, so whatever it is no broker could be used, and it becomes one with its message as
+ * the reason (a DependencyError it already is stays as it is).
  */
-export function explainKafkaError(error: unknown, brokers?: readonly string[]): unknown {
+export function explainKafkaError(error: unknown, brokers: readonly string[], options: { connecting: true }): DependencyError;
+export function explainKafkaError(error: unknown, brokers?: readonly string[]): unknown;
+export function explainKafkaError(error: unknown, brokers?: readonly string[], options: { connecting?: boolean } = {}): unknown {
   const explained = causes(error).find((e) => e instanceof KafkaUnreachableError);
   if (explained) return explained;
-  if (brokers === undefined || error instanceof RedeemctlError) return error;
+  if (brokers === undefined) return error;
+  if (options.connecting) {
+    if (error instanceof DependencyError) return error;
+    return connectionFailure(error, brokers) ?? new KafkaUnreachableError(brokers, oneLine(messageOf(error)), { cause: error });
+  }
+  if (error instanceof RedeemctlError) return error;
+  return connectionFailure(error, brokers) ?? error;
+}
+
+/** kafkajs's connection errors (by name) or a socket's (by errno), anywhere in the cause chain, as a KafkaUnreachableError. */
+function connectionFailure(error: unknown, brokers: readonly string[]): KafkaUnreachableError | undefined {
   const connection = causes(error).some((e) => {
     const name = (e as { name?: unknown } | null)?.name;
     const code = codeOf(e);
     return (typeof name === 'string' && KAFKA_CONNECTION_ERRORS.has(name)) || (code !== undefined && CONNECTION_ERRNOS.has(code));
   });
-  return connection ? new KafkaUnreachableError(brokers, kafkaReason(error), { cause: error }) : error;
+  return connection ? new KafkaUnreachableError(brokers, kafkaReason(error), { cause: error }) : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }

@@ -1,4 +1,5 @@
 import { isTransientError } from './errors.js';
+import { sleep } from './sleep.js';
 
 export interface RetryPolicy {
   /** Total tries, the first included. Infinity keeps going (the worker, while the database is away). */
@@ -47,16 +48,4 @@ export async function retrying<T>(op: (attempt: number) => Promise<T>, options: 
     options.onRetry?.({ attempt, delayMs });
     await sleep(delayMs, options.signal);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

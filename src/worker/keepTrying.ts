@@ -1,5 +1,6 @@
 import { isTransientError } from '../shared/errors.js';
 import { backoffDelay, type RetryPolicy } from '../shared/retry.js';
+import { sleep } from '../shared/sleep.js';
 
 /**
  * The worker's outer retry loop for one message. A transient failure (the database away, a
@@ -56,17 +57,4 @@ async function waitHeartbeating(delayMs: number, options: KeepTryingOptions): Pr
     if (left <= 0 || options.signal.aborted) return;
     await sleep(Math.min(left, slice), options.signal);
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

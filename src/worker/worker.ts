@@ -1,6 +1,7 @@
+import type { ConsumerConfig } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/database.js';
-import { DependencyError } from '../shared/errors.js';
+import { DependencyError, explainKafkaError, KafkaUnreachableError } from '../shared/errors.js';
 import type { RetryPolicy } from '../shared/retry.js';
 import { createKafka } from '../kafka/client.js';
 import { DEFAULT_GROUP, type KafkaSettings } from '../kafka/settings.js';
@@ -60,13 +61,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const abort = new AbortController();
 
   const kafka = await createKafka(options.kafka, options.clientId ?? `redeemctl-worker`, options.env);
-  const consumer = kafka.consumer({
-    groupId: group,
-    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-    heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
-    // Bounds how long stop() waits for an idle long-poll fetch.
-    maxWaitTimeInMs: 1_000,
-  });
+  const consumer = kafka.consumer(consumerConfig(group, options));
   const producer = kafka.producer({ allowAutoTopicCreation: true });
 
   let settle!: { resolve: () => void; reject: (error: unknown) => void };
@@ -110,7 +105,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   } catch (error) {
     abort.abort();
     await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
-    throw new DependencyError(`Cannot start consuming from Kafka at ${options.kafka.brokers.join(',')}: ${errorText(error)}`, { cause: error });
+    throw startFailure(error, options.kafka.brokers);
   }
 
   metrics.up.set(1);
@@ -133,4 +128,25 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     })());
 
   return { group, stop, done, assignment: () => assignment };
+}
+
+function consumerConfig(group: string, options: WorkerOptions): ConsumerConfig {
+  return {
+    groupId: group,
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+    // Bounds how long stop() waits for an idle long-poll fetch.
+    maxWaitTimeInMs: 1_000,
+  };
+}
+
+/**
+ * Why the consumer could not start: no broker answering in the one wording of explainKafkaError
+ * (src/shared/errors.ts), anything else (a subscription refused, say) in the worker's own words.
+ * Both are the dependency being down, exit 3.
+ */
+function startFailure(error: unknown, brokers: readonly string[]): DependencyError {
+  const explained = explainKafkaError(error, brokers);
+  if (explained instanceof KafkaUnreachableError) return explained;
+  return new DependencyError(`Cannot start consuming from Kafka at ${brokers.join(',')}: ${errorText(error)}`, { cause: error });
 }

@@ -43,7 +43,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     processingSeconds: new Histogram({
       name: 'redeemctl_worker_processing_seconds',
       help: 'Time from taking a message to its database work committed, retries included',
-      // domain.md's target is under 500 ms per event; most take a few milliseconds.
+      // docs/domain.md's target is under 500 ms per event; most take a few milliseconds.
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),

@@ -6,10 +6,10 @@ import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BIN, REPO_ROOT, runBinary } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import { findViolations } from '../support/invariants.js';
-import { BatchWorld, reportLines } from '../support/batchWorld.js';
+import { BatchWorld, effectsOfBatch, reportLines } from '../support/batchWorld.js';
 import { ensureDist } from '../support/cliHarness.js';
 
-// docs/quality.md, "Crashes": `batch run` killed with SIGKILL part-way and run again: every row
+// docs/testing.md, "Reliability tests": `batch run` killed with SIGKILL part-way and run again: every row
 // granted exactly once in effect, the report complete. The built binary in a child process.
 
 const ROWS = 3_000;
@@ -108,20 +108,14 @@ describe('batch run killed with SIGKILL and run again', () => {
     expect(summary.counts).toMatchObject({ granted: ROWS - committed, already_granted: committed, refused: 0, invalid: 0 });
 
     // Every row has exactly one request record, succeeded, and exactly its ledger rows.
-    const perEvent = await sql<{ event_id: string; requests: number; status: string; rows: number; qty: number }>`
-      select r.event_id, count(distinct r.event_id)::int as requests, min(r.status) as status,
-             count(l.id)::int as rows, coalesce(sum(l.qty), 0)::int as qty
-      from redemption_requests r left join reward_redemptions_ledger l on l.event_id = r.event_id
-      where r.source_type = 'batch' and r.source_id = ${batchId}
-      group by r.event_id`.execute(world.db);
-    const byEvent = new Map(perEvent.rows.map((e) => [e.event_id, e]));
+    const byEvent = await effectsOfBatch(world.db, batchId);
     expect(byEvent.size).toBe(ROWS);
     let expectedLedgerRows = 0;
     for (let i = 0; i < ROWS; i++) {
       const r = row(i);
       const rowsOfRequest = r.reward === 'POOL' ? r.quantity : 1;
       expectedLedgerRows += rowsOfRequest;
-      expect(byEvent.get(`${batchId}:${i + 2}`)).toEqual({ event_id: `${batchId}:${i + 2}`, requests: 1, status: 'succeeded', rows: rowsOfRequest, qty: r.quantity });
+      expect(byEvent.get(`${batchId}:${i + 2}`)).toEqual({ event_id: `${batchId}:${i + 2}`, requests: 1, status: 'succeeded', ledger: rowsOfRequest, qty: r.quantity });
     }
     const ledger = await sql<{ n: number }>`select count(*)::int as n from reward_redemptions_ledger where source_type = 'batch' and source_id = ${batchId}`.execute(world.db);
     expect(ledger.rows[0]!.n).toBe(expectedLedgerRows);

@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkGivenBatchId, contentBatchId, rowEventId } from '../../src/batch/batchId.js';
+import { BatchProgress, progressLine } from '../../src/batch/batchProgress.js';
 import { readGrants, readHeader } from '../../src/batch/grantsCsv.js';
 import { Outcomes } from '../../src/batch/outcomes.js';
 import { GrantPlan } from '../../src/batch/plan.js';
 import { TaskPool } from '../../src/batch/pool.js';
-import { Progress, progressLine } from '../../src/batch/progress.js';
 import { csvField, ReportFile } from '../../src/batch/report.js';
 import { emptyCounts, type GrantRow, type RowResult } from '../../src/batch/types.js';
 import type { QuoteResult } from '../../src/engine/types.js';
+import { CsvFile } from '../../src/shared/csv.js';
 import { UsageError } from '../../src/shared/errors.js';
 
 // The parts of `batch run` that need no database.
@@ -23,7 +24,7 @@ function file(name: string, content: string | Buffer): string {
 }
 async function rows(path: string, mode: 'calc' | 'direct' = 'calc'): Promise<GrantRow[]> {
   const out: GrantRow[] = [];
-  for await (const row of readGrants(path, mode)) out.push(row);
+  for await (const row of readGrants(new CsvFile(path), mode)) out.push(row);
   return out;
 }
 
@@ -80,6 +81,19 @@ describe('reading a grants file', () => {
     expect(() => readHeader('f.csv', ['email', 'quantity'])).toThrow('f.csv: the header has no reward column (add one of reward_id, reward_code)');
     expect(() => readHeader('f.csv', ['reward_id'])).toThrow(UsageError);
     expect([...readHeader('f.csv', [' TEL ', 'Reward_ID']).keys()]).toEqual(['tel', 'reward_id']);
+  });
+
+  it.each([
+    ['a quote inside an unquoted field', 'email,reward_code\na@x,R\na@x,R"1\n', /^line 3: Invalid Opening Quote: .*; fix the file and run again$/],
+    ['text after a closing quote', 'email,reward_code\na@x,"R"1\n', /^line 2: Invalid Closing Quote: .*; fix the file and run again$/],
+    ['invalid UTF-8', Buffer.concat([Buffer.from('email,reward_code\na@x,R\nb'), Buffer.from([0xf6]), Buffer.from('@x,R\n')]), /^line 3 is not valid UTF-8; save the file as UTF-8 and run again$/],
+    ['a file ending inside a character', Buffer.concat([Buffer.from('email,reward_code\na@x,R'), Buffer.from([0xc3])]), /^the file ends inside a UTF-8 character; save it as UTF-8 and run again$/],
+  ])('refuses %s: a usage error naming the file and the line', async (_name, content, message) => {
+    const path = file('refused.csv', content);
+    const error = await rows(path).then(() => null, (thrown: unknown) => thrown as Error);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error!.message.startsWith(`${path}: `)).toBe(true);
+    expect(error!.message.slice(path.length + 2)).toMatch(message);
   });
 
   it('refuses an overlong row (a runaway quote) with its line', async () => {
@@ -217,24 +231,35 @@ describe('the task pool', () => {
 
 describe('progress', () => {
   const state = { done: 1200, total: 3000, counts: { ...emptyCounts(), granted: 1180, refused: 20 }, dryRun: false };
-  it('is one line: rows done of total, granted, refused, rate', () => {
-    expect(progressLine({ ...state, elapsedMs: 3000 })).toBe('rows 1200/3000  granted 1180  refused 20  400 rows/s');
+  it('is one line: rows done of total, granted, refused, rate; counts grouped', () => {
+    expect(progressLine({ ...state, elapsedMs: 3000 })).toBe('rows 1,200/3,000  granted 1,180  refused 20  400 rows/s');
+    expect(progressLine({ ...state, dryRun: true, counts: { ...state.counts, would_grant: 12_000, skipped: 3 }, elapsedMs: 0 })).toBe(
+      'rows 1,200/3,000  would grant 12,000  refused 20  skipped 3  0 rows/s',
+    );
   });
-  it('draws on a TTY only, redrawing in place and clearing at the end', () => {
+  it('on a TTY: redrawn in place, the rate from when the run began, cleared at the end', () => {
     let out = '';
     let now = 0;
     const io = { stdout: { write: () => true }, stderr: { write: (s: string) => (out += s), isTTY: true }, env: {} };
-    const progress = new Progress(io, true, () => now);
+    const progress = new BatchProgress(io, { now: () => now });
     now = 3000;
     progress.update(state);
     now = 3050;
     progress.update(state); // throttled
     progress.end();
-    expect(out).toBe('\r\u001b[2Krows 1200/3000  granted 1180  refused 20  400 rows/s\r\u001b[2K');
-    let quiet = '';
-    const pipe = new Progress({ ...io, stderr: { write: (s: string) => (quiet += s), isTTY: false } });
-    pipe.update(state, true);
-    pipe.end();
-    expect(quiet).toBe('');
+    expect(out).toBe('\r\u001b[2Krows 1,200/3,000  granted 1,180  refused 20  400 rows/s\r\u001b[2K');
+  });
+  it('through a pipe: nothing in a short run, then a plain line every 10 s', () => {
+    let out = '';
+    let now = 0;
+    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => (out += s), isTTY: false }, env: {} };
+    const progress = new BatchProgress(io, { now: () => now });
+    now = 3000;
+    progress.update(state);
+    progress.end();
+    expect(out).toBe('');
+    now = 12_000;
+    progress.update(state);
+    expect(out).toBe('rows 1,200/3,000  granted 1,180  refused 20  100 rows/s\n');
   });
 });

@@ -6,7 +6,7 @@ import { BatchWorld } from '../support/batchWorld.js';
 import { runInProcess } from '../support/cliHarness.js';
 
 // Bad usage and unreadable files: exit 2 with the flag, the column or the line named, and nothing
-// written; no database: exit 3 (docs/product.md).
+// written; no database: exit 3 (docs/conventions.md).
 
 let handle: TestDatabase;
 let world: BatchWorld;

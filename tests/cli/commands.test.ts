@@ -6,7 +6,7 @@ import { createServerDatabase, type TestDatabase } from '../support/databases.js
 import { ANSI, runInProcess, type CliResult } from '../support/cliHarness.js';
 
 // The CLI in process (run(argv, io)) against a throwaway server database seeded with
-// fixtures/demo.json through `db seed`. Exit codes and conventions: docs/product.md.
+// fixtures/demo.json through `db seed`. Exit codes and conventions: docs/conventions.md.
 
 let handle: TestDatabase;
 let env: Record<string, string>;
@@ -106,6 +106,18 @@ describe('redeem', () => {
     const reward = await cli('redeem', '--user', 'bronze@example.com', '--reward', 'NO-SUCH', '--json');
     expect(reward.code).toBe(1);
     expect(json(reward)).toMatchObject({ error_code: 'REWARD_NOT_FOUND' });
+  });
+
+  it('a uuid that names no member of the merchant is refused before the engine: the same words, nothing written', async () => {
+    const before = await footprint();
+    const nobody = '00000000-0000-4000-8000-000000000001';
+    const user = await cli('redeem', '--user', nobody, '--reward', 'COFFEE-MUG', '--event-id', 'unknown-uuid-1', '--json');
+    expect(user.code).toBe(1);
+    expect(json(user)).toEqual({ success: false, error_code: 'USER_NOT_FOUND', message: `No member with uuid ${nobody}` });
+    const reward = await cli('quote', '--user', 'bronze@example.com', '--reward', nobody);
+    expect(reward.code).toBe(1);
+    expect(reward.stdout.trim()).toBe(`REFUSED REWARD_NOT_FOUND: No reward with uuid ${nobody}`);
+    expect(await footprint()).toEqual(before);
   });
 
   it('human output is a cli-table3 table with no ANSI codes under NO_COLOR, even on a TTY', async () => {

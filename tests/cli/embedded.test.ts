@@ -7,7 +7,7 @@ import { ANSI, ensureDist, runBinary } from '../support/cliHarness.js';
 
 // The built binary on the embedded default (PGlite in REDEEMCTL_DATA_DIR), with no DATABASE_URL:
 // "every command works on a fresh machine with no server, and the state persists between
-// commands" (docs/product.md). Three processes in all: each boots PGlite (seconds).
+// commands" (docs/conventions.md). Three processes in all: each boots PGlite (seconds).
 
 let dir: string;
 let env: Record<string, string>;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { whoHolds, type LockHolder } from '../../src/db/dataDirLock.js';
-import { BIN, ensureDist, runBinary } from '../support/cliHarness.js';
+import { BIN, collectOutput, ensureDist, runBinary } from '../support/cliHarness.js';
 import { tmuxAvailable, TmuxSession } from '../support/tuiTmux.js';
 
 // The embedded database serves one process at a time (docs/embedded.md): these run the built CLI
@@ -39,19 +39,13 @@ afterAll(() => {
 
 interface Started {
   child: ChildProcess;
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  done: ReturnType<typeof collectOutput>;
 }
 
 function start(argv: string[]): Started {
   const child = spawn(process.execPath, [BIN, ...argv], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
+  const done = collectOutput(child);
   return { child, done };
 }
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
-import { BatchWorld, reportLines } from '../support/batchWorld.js';
-import { BIN, ensureDist, REPO_ROOT, runBinary, type CliResult } from '../support/cliHarness.js';
+import { BatchWorld, effectsOfBatch, reportLines } from '../support/batchWorld.js';
+import { BIN, collectOutput, ensureDist, REPO_ROOT, runBinary, type CliResult } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import { findViolations } from '../support/invariants.js';
 import { uniqueName } from '../support/scenario.js';
@@ -106,33 +106,19 @@ function start(argv: string[], extra: Record<string, string> = {}): Started {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr }));
-  });
+  const done = collectOutput(child);
   return { child, done };
 }
 
 /** A command line as printed (`redeemctl …`), run by a shell in `cwd`, `redeemctl` being the built binary. */
 function runPrinted(command: string, cwd = world.dir): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], {
-      cwd,
-      env: { PATH: `${shim}:${process.env.PATH ?? ''}`, HOME: world.dir, ...world.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  const child = spawn('/bin/sh', ['-c', command], {
+    cwd,
+    env: { PATH: `${shim}:${process.env.PATH ?? ''}`, HOME: world.dir, ...world.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  return collectOutput(child);
 }
 
 function cli(...argv: string[]): Promise<CliResult> {
@@ -163,13 +149,7 @@ async function status(batchId: string): Promise<Record<string, any>> {
 
 /** Every row has exactly one request, succeeded, with its ledger rows, once. */
 async function expectEveryRowOnce(batchId: string, rows: Row[]): Promise<void> {
-  const perEvent = await sql<{ event_id: string; requests: number; status: string; ledger: number; qty: number }>`
-    select r.event_id, count(distinct r.event_id)::int as requests, min(r.status) as status,
-           count(l.id)::int as ledger, coalesce(sum(l.qty), 0)::int as qty
-    from redemption_requests r left join reward_redemptions_ledger l on l.event_id = r.event_id
-    where r.source_type = 'batch' and r.source_id = ${batchId}
-    group by r.event_id`.execute(world.db);
-  const byEvent = new Map(perEvent.rows.map((e) => [e.event_id, e]));
+  const byEvent = await effectsOfBatch(world.db, batchId);
   expect(byEvent.size).toBe(rows.length);
   rows.forEach((r, i) => {
     const id = `${batchId}:${i + 2}`;

@@ -151,7 +151,7 @@ describe('explainKafkaError', () => {
     );
   });
 
-  it('finds an explained error inside a wrapper (as serve wraps it), and leaves everything else alone', () => {
+  it('finds an explained error inside a wrapper (as a caller may wrap it), and leaves everything else alone', () => {
     const inner = new KafkaUnreachableError(['k:9092'], 'host not found');
     const wrapped = new DependencyError(`Cannot reach Kafka at k:9092: ${inner.message}.`, { cause: inner });
     expect(explainKafkaError(wrapped)).toBe(inner);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CodeCsv, type CodeRow } from '../../src/codes/csvRows.js';
-import { Progress } from '../../src/codes/progress.js';
+import { Progress } from '../../src/shared/progress.js';
 import { checkCode, parseExpiry } from '../../src/codes/rules.js';
 import { CsvFolder } from '../support/codesHarness.js';
 
@@ -103,7 +103,7 @@ describe('Progress', () => {
     expect(out.text).toBe('\r\u001b[2Kreading\r\u001b[2Kchecking\r\u001b[2K');
   });
 
-  it('writes nothing when stderr is not a terminal', () => {
+  it('writes nothing when stderr is not a terminal and the run is short', () => {
     const { out, io: pipe } = io(false);
     const progress = new Progress(pipe);
     progress.phase('reading');

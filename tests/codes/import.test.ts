@@ -5,7 +5,7 @@ import { REPO_ROOT, type CliResult } from '../support/cliHarness.js';
 import { batchRow, codesCli, codesFixture, codesFootprint, CsvFolder, poolCodes, poolRows } from '../support/codesHarness.js';
 
 // `codes import` through the CLI in process, against a server database: the CSV formats of
-// docs/product.md, the report, all-or-nothing, --skip-invalid, --dry-run, re-import.
+// docs/conventions.md, the report, all-or-nothing, --skip-invalid, --dry-run, re-import.
 // Each test gets its own merchant, so pools start empty (bar OTHER's two seeded codes).
 
 const db = useTestDatabase('postgres', { poolSize: 3 });
@@ -35,7 +35,7 @@ describe('codes import: a clean file', () => {
     );
     const { r, out } = await importJson(file, '--lot', 'SPRING');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe(''); // no progress line without a terminal
+    expect(r.stderr).toBe(''); // without a terminal, progress waits 10 s before its first line (src/shared/progress.ts)
     expect(out).toMatchObject({
       success: true, dry_run: false, rows_read: 3, imported: 3, importable: 3,
       duplicate_in_file: 0, duplicate_in_pool: 0, invalid: 0, blank_lines: 0, problems: [], problems_total: 0, reward_code: 'POOL', lot: 'SPRING',

@@ -4,7 +4,7 @@ import { Scenario, useTestDatabase } from '../support/scenario.js';
 import type { CliResult } from '../support/cliHarness.js';
 import { codesCli, codesFixture, codesFootprint, CsvFolder, poolRows } from '../support/codesHarness.js';
 
-// codes stats | export | void | batches, on a pool built by `codes import` and two redemptions.
+// codes stats | export | void | imports, on a pool built by `codes import` and two redemptions.
 
 const db = useTestDatabase('postgres', { poolSize: 3 });
 const files = new CsvFolder();
@@ -12,8 +12,8 @@ afterAll(() => files.remove());
 
 let s: Scenario;
 let cli: (...argv: string[]) => Promise<CliResult>;
-let batchA: string;
-let batchB: string;
+let importA: string;
+let importB: string;
 const held: Record<string, string> = {};
 
 /**
@@ -26,8 +26,8 @@ beforeEach(async () => {
   const a = await cli('codes', 'import', files.write('code,expires_at\nA-1,\nA-2,2099-01-01\nA-3,\nA-4,2001-01-01T00:00:00Z\n'), '--reward', 'POOL', '--lot', 'A', '--json');
   const b = await cli('codes', 'import', files.write('code,partner\nB-1,Acme\nB-2,"Acme, Inc."\nB-3,\n'), '--reward', 'POOL', '--lot', 'B', '--json');
   expect([a.code, b.code]).toEqual([0, 0]);
-  batchA = JSON.parse(a.stdout).batch_id;
-  batchB = JSON.parse(b.stdout).batch_id;
+  importA = JSON.parse(a.stdout).batch_id;
+  importB = JSON.parse(b.stdout).batch_id;
   for (const user of ['ann@codes.test', 'bob@codes.test']) {
     const result = await s.redeem(user, 'POOL');
     expect(result.success).toBe(true);
@@ -126,20 +126,42 @@ describe('codes void', () => {
     expect(stats).toMatchObject({ available: 3, expired: 0, redeemed: 2, voided: 2, total: 7 });
   });
 
-  it('--batch voids an import batch and marks it voided; codes batches lists both', async () => {
-    const r = await cli('codes', 'void', '--batch', batchB, '--reward', 'POOL', '--reason', 'partner recalled', '--yes', '--json');
+  it('--import voids an import and marks it voided; codes imports lists both', async () => {
+    const r = await cli('codes', 'void', '--import', importB, '--reward', 'POOL', '--reason', 'partner recalled', '--yes', '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect(json(r)).toMatchObject({ success: true, matched: 3, voided: 3, held: 0 });
-    const list = await cli('codes', 'batches', '--json');
+    // The JSON keeps the audit log's word for an import (docs/codes.md, "Imports").
+    expect(json(r)).toMatchObject({ success: true, matched: 3, voided: 3, held: 0, by: 'batch', value: importB });
+    const list = await cli('codes', 'imports', '--json');
     expect(list.code).toBe(0);
-    const batches = json(list).batches;
-    expect(batches.map((b: { id: string }) => b.id)).toEqual([batchB, batchA]);
-    expect(batches[0]).toMatchObject({ reward_code: 'POOL', lot: 'B', rows_read: 3, imported: 3, duplicates_in_file: 0, duplicates_in_pool: 0, invalid: 0, actor: 'tester' });
-    expect(batches[0].sha256_prefix).toMatch(/^[0-9a-f]{12}$/);
-    expect(batches[0].voided_at).not.toBeNull();
-    expect(batches[1].voided_at).toBeNull();
-    const unknown = await cli('codes', 'void', '--batch', '00000000-0000-4000-8000-000000000000', '--reward', 'POOL', '--reason', 'x', '--yes');
-    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('no import batch of reward POOL has this id')]);
+    const imports = json(list).batches;
+    expect(imports.map((b: { id: string }) => b.id)).toEqual([importB, importA]);
+    expect(imports[0]).toMatchObject({ reward_code: 'POOL', lot: 'B', rows_read: 3, imported: 3, duplicates_in_file: 0, duplicates_in_pool: 0, invalid: 0, actor: 'tester' });
+    expect(imports[0].sha256_prefix).toMatch(/^[0-9a-f]{12}$/);
+    expect(imports[0].voided_at).not.toBeNull();
+    expect(imports[1].voided_at).toBeNull();
+    const human = await cli('codes', 'imports', '--reward', 'POOL');
+    expect(human.stdout).toContain(importA);
+    const unknown = await cli('codes', 'void', '--import', '00000000-0000-4000-8000-000000000000', '--reward', 'POOL', '--reason', 'x', '--yes');
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('--import 00000000-0000-4000-8000-000000000000: no import of reward POOL has this id (see codes imports)')]);
+    const notUuid = await cli('codes', 'void', '--import', 'B', '--reward', 'POOL', '--reason', 'x', '--yes');
+    expect([notUuid.code, notUuid.stderr]).toEqual([2, expect.stringContaining('--import must be an import id (a uuid; see codes imports)')]);
+  });
+
+  it('the old names still work, hidden from the help: codes batches, codes void --batch', async () => {
+    const old = await cli('codes', 'void', '--batch', importA, '--reward', 'POOL', '--reason', 'old script', '--yes', '--json');
+    expect(old.code, old.stderr).toBe(1);
+    expect(json(old)).toMatchObject({ by: 'batch', value: importA, matched: 4, voided: 2, held: 2 });
+    const list = await cli('codes', 'batches', '--json');
+    expect(list.code, list.stderr).toBe(0);
+    expect(json(list)).toEqual(json(await cli('codes', 'imports', '--json')));
+    const both = await cli('codes', 'void', '--import', importA, '--batch', importA, '--reward', 'POOL', '--reason', 'x', '--yes');
+    expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('--batch is the old name of --import: give one of them')]);
+    const help = await cli('codes', '--help');
+    expect(help.stdout).toMatch(/^\s+imports\b/m);
+    expect(help.stdout).not.toMatch(/^\s+batches\b/m);
+    const voidHelp = await cli('codes', 'void', '--help');
+    expect(voidHelp.stdout).toContain('--import <id>');
+    expect(voidHelp.stdout).not.toContain('--batch');
   });
 
   it('--file voids the listed codes (an export works as the list), reporting those not in the pool', async () => {

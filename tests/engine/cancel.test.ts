@@ -5,7 +5,7 @@ import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BACKENDS } from '../support/databases.js';
 import { Scenario, uniqueName, useTestDatabase } from '../support/scenario.js';
 
-// After a redemption (domain.md, "After redemption"): cancel, and mark used / unmark used.
+// After a redemption (docs/domain.md, "After redemption"): cancel, and mark used / unmark used.
 
 const STAFF = { actor: 'bob@staff', reason: 'customer called' };
 

@@ -13,7 +13,7 @@ import {
   type ConcurrentRequest,
 } from '../support/concurrency.js';
 
-// quality.md, "Reliability": 200 concurrent requests from 50 members on the server; exactly what
+// docs/testing.md, "Reliability tests": 200 concurrent requests from 50 members on the server; exactly what
 // the pool, the stock or the limit allows is issued, nothing twice, no balance below zero. The
 // invariant checker of tests/support/invariants.ts runs after every test (useTestDatabase).
 

@@ -7,7 +7,7 @@ import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BACKENDS } from '../support/databases.js';
 import { Scenario, uniqueName, useTestDatabase } from '../support/scenario.js';
 
-// Idempotency on event_id (domain.md, "The redemption transaction", step 1).
+// Idempotency on event_id (docs/domain.md, "The redemption transaction", step 1).
 
 function fixture(): FixtureInput {
   return {

@@ -3,7 +3,7 @@ import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BACKENDS } from '../support/databases.js';
 import { Scenario, uniqueName, useTestDatabase } from '../support/scenario.js';
 
-// Modes (domain.md, "Modes"), use expiry and fulfilment of the written rows.
+// Modes (docs/domain.md, "Modes"), use expiry and fulfilment of the written rows.
 
 const STAFF = { actor: 'alice@staff', reason: 'compensation for ticket 4711' };
 const DAY_MS = 86_400_000;

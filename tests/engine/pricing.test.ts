@@ -4,7 +4,7 @@ import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BACKENDS } from '../support/databases.js';
 import { Scenario, uniqueName, useTestDatabase, workedExample } from '../support/scenario.js';
 
-// Points pricing (domain.md, "Points pricing"): every price is checked twice, as quote() states it
+// Points pricing (docs/domain.md, "Points pricing"): every price is checked twice, as quote() states it
 // and as an actual redemption charges it.
 
 /** The worked example, plus a Gold member without persona or tags. */

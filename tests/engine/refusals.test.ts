@@ -7,7 +7,7 @@ import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BACKENDS } from '../support/databases.js';
 import { Scenario, uniqueName, useTestDatabase } from '../support/scenario.js';
 
-// Every refusal of redeem_reward_with_points (domain.md, "The redemption transaction"): the
+// Every refusal of redeem_reward_with_points (docs/domain.md, "The redemption transaction"): the
 // numbers behind it, and a state unchanged but for one failure row and the stored request.
 
 function fixture(): FixtureInput {

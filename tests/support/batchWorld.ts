@@ -112,3 +112,23 @@ export class BatchWorld {
 export function reportLines(text: string): string[] {
   return text.trimEnd().split('\n');
 }
+
+/** What one batch row's event left: its request records, their status, its ledger rows and units. */
+export interface EventEffect {
+  event_id: string;
+  requests: number;
+  status: string;
+  ledger: number;
+  qty: number;
+}
+
+/** Per event id of a batch's rows: how many request records, ledger rows and units it has. */
+export async function effectsOfBatch(db: Kysely<Schema>, batchId: string): Promise<Map<string, EventEffect>> {
+  const perEvent = await sql<EventEffect>`
+    select r.event_id, count(distinct r.event_id)::int as requests, min(r.status) as status,
+           count(l.id)::int as ledger, coalesce(sum(l.qty), 0)::int as qty
+    from redemption_requests r left join reward_redemptions_ledger l on l.event_id = r.event_id
+    where r.source_type = 'batch' and r.source_id = ${batchId}
+    group by r.event_id`.execute(db);
+  return new Map(perEvent.rows.map((e) => [e.event_id, e]));
+}

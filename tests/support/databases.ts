@@ -6,7 +6,7 @@ import { adminUrl, databaseUrl, templateDb } from './pgUrls.js';
 
 export type BackendName = 'postgres' | 'pglite';
 
-/** Functional engine tests run on both; concurrency tests on the server only (runtime.md). */
+/** Functional engine tests run on both; concurrency tests on the server only (docs/testing.md). */
 export const BACKENDS: BackendName[] = ['postgres', 'pglite'];
 
 export interface TestDatabase {

@@ -1,4 +1,4 @@
-// PostgreSQL for tests: DATABASE_URL if set, else the local server (docs/runtime.md).
+// PostgreSQL for tests: DATABASE_URL if set, else the local server (docs/testing.md).
 
 /** Set by the global setup (one template per run, so two runs on one server do not collide). */
 export function templateDb(): string {

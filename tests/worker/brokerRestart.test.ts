@@ -1,4 +1,4 @@
-// The broker restarted (docs/quality.md, Faults): a private Kafka broker, so the suite's shared
+// The broker restarted (docs/testing.md, "Reliability tests"): a private Kafka broker, so the suite's shared
 // broker is not disturbed, is killed with SIGKILL while events flow and started again on the same
 // ports and log dir. The worker (in process) retries, pauses rather than skips, and catches up:
 // every event published before, during and after the restart ends with exactly one request record

@@ -1,34 +1,15 @@
-import type { Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
-import { writeJson, writeLine } from '../output.js';
-import { exactlyOne, requireText } from '../parse.js';
-import { UsageError } from '../../shared/errors.js';
+import { exactlyOne, parseChoice, requireText } from '../parse.js';
 import { confirm } from '../confirm.js';
+import { emit } from '../emit.js';
 
-interface CancelOptions {
-  redemption?: string;
-  code?: string;
-  event?: string;
-  batch?: string;
-  reason?: string;
-  codes?: string;
-  forceUsed?: boolean;
-  dryRun?: boolean;
-  yes?: boolean;
-  actor?: string;
-  json?: boolean;
-}
+// `cancel`, `use` and `unuse`: the engine's cancelAndUse, whose verdict is the exit code.
 
-interface UseOptions {
-  redemption?: string;
-  code?: string;
-  note?: string;
-  actor?: string;
-  json?: boolean;
-}
+const ACTOR_HELP = 'who is acting (env: REDEEMCTL_ACTOR; default: the OS user)';
 
-export function registerCancelCommands(program: Command, cli: ProgramBuilder): void {
-  program
+function registerCancel(program: CommandUnknownOpts, cli: ProgramBuilder): void {
+  const command = program
     .command('cancel')
     .description('cancel redemptions and refund their points (by redemption, code, event or batch)')
     .option('--redemption <id>', 'one ledger row, by its id')
@@ -40,63 +21,50 @@ export function registerCancelCommands(program: Command, cli: ProgramBuilder): v
     .option('--force-used', 'cancel and refund rows already marked used')
     .option('--dry-run', 'show what would be cancelled; change nothing')
     .option('--yes', 'confirm a batch cancel without a prompt')
-    .option('--actor <name>', 'who is acting (env: REDEEMCTL_ACTOR; default: the OS user)')
-    .option('--json', 'one JSON document on stdout')
-    .action(
-      cli.action<CancelOptions>(async (ctx, options) => {
-        const [by, value] = exactlyOne<'redemption' | 'code' | 'event' | 'batch'>(options, { redemption: '--redemption', code: '--code', event: '--event', batch: '--batch' });
-        const reason = requireText('--reason', options.reason, 'to cancel');
-        if (options.codes !== 'release' && options.codes !== 'void') {
-          throw new UsageError(`--codes must be release or void, got ${JSON.stringify(options.codes)}`);
-        }
-        const actor = ctx.actor(options.actor);
-        // A batch cancel can refund thousands of rows: it asks first (or takes --yes).
-        if (by === 'batch' && !options.dryRun && !options.yes) {
-          await confirm(ctx.io, `Cancel every redemption of batch ${value}?`, '--yes');
-        }
-        const { cancel } = await import('../../engine/cancelAndUse.js');
-        const result = await cancel((await ctx.db()).db, {
-          merchantId: await ctx.merchantId(),
-          by,
-          value,
-          actor,
-          reason,
-          codes: options.codes,
-          forceUsed: options.forceUsed ?? false,
-          dryRun: options.dryRun ?? false,
-        });
-        if (options.json) writeJson(ctx.io, result);
-        else writeLine(ctx.io, (await import('./render/redeem.js')).renderCancel(ctx.io, result));
-        return result.success ? 0 : 1;
-      }),
-    );
+    .option('--actor <name>', ACTOR_HELP)
+    .option('--json', 'one JSON document on stdout');
+  cli.action(command, async (ctx, options) => {
+    const [by, value] = exactlyOne(options, { redemption: '--redemption', code: '--code', event: '--event', batch: '--batch' });
+    const reason = requireText('--reason', options.reason, 'to cancel');
+    const codes = parseChoice('--codes', options.codes, ['release', 'void'] as const);
+    const actor = ctx.actor(options.actor);
+    // A batch cancel can refund thousands of rows: it asks first (or takes --yes).
+    if (by === 'batch' && !options.dryRun && !options.yes) {
+      await confirm(ctx.io, `Cancel every redemption of batch ${value}?`, '--yes');
+    }
+    const { cancel } = await import('../../engine/cancelAndUse.js');
+    const { bySuccess } = await import('../../shared/outcome.js');
+    const { renderCancel } = await import('./render/redeem.js');
+    const { db, merchantId } = await ctx.scope();
+    const request = { merchantId, by, value, actor, reason, codes, forceUsed: options.forceUsed ?? false, dryRun: options.dryRun ?? false };
+    return emit(ctx, bySuccess(await cancel(db, request)), renderCancel);
+  });
+}
 
-  for (const used of [true, false]) {
-    program
-      .command(used ? 'use' : 'unuse')
-      .description(used ? 'mark a redemption used (handed over, scanned at the till)' : 'take back a "used" mark')
-      .option('--redemption <id>', 'the ledger row, by its id')
-      .option('--code <RWD…>', 'the ledger row, by its redemption code')
-      .option('--note <text>', 'a note for the audit log')
-      .option('--actor <name>', 'who is acting (env: REDEEMCTL_ACTOR; default: the OS user)')
-      .option('--json', 'one JSON document on stdout')
-      .action(
-        cli.action<UseOptions>(async (ctx, options) => {
-          const [by, value] = exactlyOne<'redemption' | 'code'>(options, { redemption: '--redemption', code: '--code' });
-          const actor = ctx.actor(options.actor);
-          const { setUsed } = await import('../../engine/cancelAndUse.js');
-          const result = await setUsed((await ctx.db()).db, {
-            merchantId: await ctx.merchantId(),
-            by,
-            value,
-            used,
-            actor,
-            ...(options.note !== undefined && { note: options.note }),
-          });
-          if (options.json) writeJson(ctx.io, result);
-          else writeLine(ctx.io, (await import('./render/redeem.js')).renderUse(ctx.io, result));
-          return result.success ? 0 : 1;
-        }),
-      );
-  }
+/** `use` marks a redemption used; `unuse` takes the mark back. */
+function registerUse(program: CommandUnknownOpts, cli: ProgramBuilder, used: boolean): void {
+  const command = program
+    .command(used ? 'use' : 'unuse')
+    .description(used ? 'mark a redemption used (handed over, scanned at the till)' : 'take back a "used" mark')
+    .option('--redemption <id>', 'the ledger row, by its id')
+    .option('--code <RWD…>', 'the ledger row, by its redemption code')
+    .option('--note <text>', 'a note for the audit log')
+    .option('--actor <name>', ACTOR_HELP)
+    .option('--json', 'one JSON document on stdout');
+  cli.action(command, async (ctx, options) => {
+    const [by, value] = exactlyOne(options, { redemption: '--redemption', code: '--code' });
+    const actor = ctx.actor(options.actor);
+    const { setUsed } = await import('../../engine/cancelAndUse.js');
+    const { bySuccess } = await import('../../shared/outcome.js');
+    const { renderUse } = await import('./render/redeem.js');
+    const { db, merchantId } = await ctx.scope();
+    const request = { merchantId, by, value, used, actor, ...(options.note !== undefined && { note: options.note }) };
+    return emit(ctx, bySuccess(await setUsed(db, request)), renderUse);
+  });
+}
+
+export function registerCancelCommands(program: CommandUnknownOpts, cli: ProgramBuilder): void {
+  registerCancel(program, cli);
+  registerUse(program, cli, true);
+  registerUse(program, cli, false);
 }

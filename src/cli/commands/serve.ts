@@ -1,20 +1,12 @@
-import type { Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
-import type { WatchOptions } from './watch.js';
 import { parseLogFormat, parseWholeNumber } from '../parse.js';
 
-interface ServeOptions {
-  port: string;
-  host: string;
-  metricsPort?: string;
-  logFormat: string;
-  brokers?: string;
-  topic?: string;
-}
+// `redeemctl serve` (the member-facing HTTP API, docs/api.md) and `redeemctl watch` (live ledger
+// writes): daemons, running until a signal, so they print as they go rather than one outcome.
 
-/** `redeemctl serve` (the member-facing HTTP API, docs/api.md) and `redeemctl watch` (live ledger writes). */
-export function registerServeCommands(program: Command, cli: ProgramBuilder): void {
-  program
+function registerServe(program: CommandUnknownOpts, cli: ProgramBuilder): void {
+  const command = program
     .command('serve')
     .description('the member-facing HTTP API: POST /redemptions, GET /redemptions/<event_id>, the live stream, /healthz (docs/api.md)')
     .option('--port <port>', 'port to listen on (0: any free port)', '8080')
@@ -27,36 +19,39 @@ export function registerServeCommands(program: Command, cli: ProgramBuilder): vo
       'after',
       '\nTokens: set JWT_SECRET (HS256, at least 32 bytes) or JWT_PUBLIC_KEY (PEM; RS256 or ES256 from the key type);\n' +
         'optional JWT_ISSUER and JWT_AUDIENCE are checked when set. Stops on SIGINT or SIGTERM.',
-    )
-    .action(
-      cli.action<ServeOptions>(async (ctx, options) => {
-        const port = parseWholeNumber('--port', options.port, 0, 65_535);
-        const metricsPort = options.metricsPort === undefined ? undefined : parseWholeNumber('--metrics-port', options.metricsPort, 0, 65_535);
-        const logFormat = parseLogFormat(options.logFormat);
-        const { runServe } = await import('../../api/serve.js');
-        return runServe({
-          io: ctx.io,
-          openDatabase: () => ctx.db(),
-          port,
-          host: options.host,
-          metricsPort,
-          logFormat,
-          brokers: options.brokers,
-          topic: options.topic,
-        });
-      }),
     );
+  cli.action(command, async (ctx, options) => {
+    const port = parseWholeNumber('--port', options.port, 0, 65_535);
+    const metricsPort = options.metricsPort === undefined ? undefined : parseWholeNumber('--metrics-port', options.metricsPort, 0, 65_535);
+    const logFormat = parseLogFormat(options.logFormat);
+    const { runServe } = await import('../../api/serve.js');
+    return runServe({
+      io: ctx.io,
+      openDatabase: () => ctx.db(),
+      port,
+      host: options.host,
+      metricsPort,
+      logFormat,
+      brokers: options.brokers,
+      topic: options.topic,
+    });
+  });
+}
 
-  program
+function registerWatch(program: CommandUnknownOpts, cli: ProgramBuilder): void {
+  const command = program
     .command('watch')
     .description('live ledger writes, as the member app would see them (PostgreSQL server only)')
     .option('--user <user>', "only this member's writes: uuid, email or tel (default: the whole merchant)")
     .option('--json', 'one JSON object per line: the ledger row with its columns by name')
-    .option('--limit <n>', 'exit 0 after this many rows (for scripts)')
-    .action(
-      cli.action<WatchOptions>(async (ctx, options) => {
-        const { runWatch } = await import('./watch.js');
-        return runWatch(ctx, options);
-      }),
-    );
+    .option('--limit <n>', 'exit 0 after this many rows (for scripts)');
+  cli.action(command, async (ctx, options) => {
+    const { runWatch } = await import('./watch.js');
+    return runWatch(ctx, options);
+  });
+}
+
+export function registerServeCommands(program: CommandUnknownOpts, cli: ProgramBuilder): void {
+  registerServe(program, cli);
+  registerWatch(program, cli);
 }

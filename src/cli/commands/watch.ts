@@ -1,15 +1,17 @@
+import type { Kysely } from 'kysely';
+import type { Schema } from '../../db/schema.js';
 import type { CommandContext } from '../context.js';
 import { formatTime } from '../../shared/format.js';
 import { note, paint, writeLine } from '../output.js';
 import { parseWholeNumber } from '../parse.js';
 import { UsageError } from '../../shared/errors.js';
 import { LedgerFeed, type LedgerRow } from '../../api/realtime/ledgerFeed.js';
-import { untilSignal } from '../../api/realtime/untilSignal.js';
+import { untilSignal } from '../../shared/signals.js';
 
 export interface WatchOptions {
-  user?: string;
-  json?: boolean;
-  limit?: string;
+  user?: string | undefined;
+  json?: boolean | undefined;
+  limit?: string | undefined;
 }
 
 /**
@@ -26,13 +28,7 @@ export async function runWatch(ctx: CommandContext, options: WatchOptions): Prom
   }
   const database = await ctx.db();
   const merchantId = await ctx.merchantId();
-  let userId: string | undefined;
-  if (options.user !== undefined) {
-    const { resolveUserId } = await import('../../engine/resolve.js');
-    const user = await resolveUserId(database.db, merchantId, options.user);
-    if (!user.id) throw new UsageError(`No member with ${user.kind} ${options.user} in this merchant: check --user`);
-    userId = user.id;
-  }
+  const userId = options.user === undefined ? undefined : await watchedMember(database.db, merchantId, options.user);
 
   let shown = 0;
   let reachedLimit!: () => void;
@@ -57,6 +53,18 @@ export async function runWatch(ctx: CommandContext, options: WatchOptions): Prom
     await feed.close();
   }
   return 0;
+}
+
+/**
+ * --user, by the one resolver of member keys (src/lookup/keys.ts). Unlike a lookup's refusal (exit
+ * 1 on stdout), an unknown member here is bad usage, exit 2 on stderr (tests/api/watch.test.ts):
+ * stdout is the stream of rows, and watch has not started.
+ */
+async function watchedMember(db: Kysely<Schema>, merchantId: string, key: string): Promise<string> {
+  const { resolveMember } = await import('../../lookup/keys.js');
+  const userId = await resolveMember(db, merchantId, key);
+  if (typeof userId !== 'string') throw new UsageError(`${userId.message} in this merchant: check --user`);
+  return userId;
 }
 
 /**

@@ -1,25 +1,15 @@
-import { Option, type Command } from 'commander';
+import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { parseLogFormat, parseWholeNumber } from '../parse.js';
 import { DEFAULT_GROUP, DEFAULT_TOPIC, kafkaSettings } from '../../kafka/settings.js';
-
-interface WorkerFlags {
-  group?: string;
-  concurrency: string;
-  metricsPort?: string;
-  logFormat: string;
-  brokers?: string;
-  topic?: string;
-  sessionTimeout: string;
-}
 
 /**
  * `redeemctl worker`: the Kafka consumer of redemption events (docs/domain.md, "The asynchronous
  * path"). Runs until SIGTERM or SIGINT, then stops gracefully (in-flight work finishes, offsets
  * are committed, the group is left) and exits 0. Logs go to stdout, kafkajs's own to stderr.
  */
-export function registerWorkerCommand(program: Command, cli: ProgramBuilder): void {
-  program
+export function registerWorkerCommand(program: CommandUnknownOpts, cli: ProgramBuilder): void {
+  const command = program
     .command('worker')
     .description('consume redemption events from Kafka and redeem them, until SIGTERM or SIGINT')
     .option('--group <group>', `consumer group (default: ${DEFAULT_GROUP})`)
@@ -28,50 +18,48 @@ export function registerWorkerCommand(program: Command, cli: ProgramBuilder): vo
     .addOption(new Option('--log-format <format>', 'log lines as text or JSON').choices(['text', 'json']).default('text'))
     .option('--brokers <list>', 'Kafka bootstrap servers, host:port[,host:port] (env: KAFKA_BROKERS)')
     .option('--topic <topic>', `topic to consume (env: KAFKA_TOPIC; default: ${DEFAULT_TOPIC}); dead letters go to <topic>.dlq`)
-    .option('--session-timeout <ms>', 'how soon the group hands a dead worker\'s partitions to the others (1000..300000)', '10000')
-    .action(
-      cli.action<WorkerFlags>(async (ctx, flags) => {
-        const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 64);
-        const sessionTimeoutMs = parseWholeNumber('--session-timeout', flags.sessionTimeout, 1_000, 300_000);
-        const metricsPort = flags.metricsPort === undefined ? undefined : parseWholeNumber('--metrics-port', flags.metricsPort, 0, 65_535);
-        const logFormat = parseLogFormat(flags.logFormat);
-        // Before the database: a missing broker setting is reported at once (exit 3).
-        const kafka = kafkaSettings({ brokers: flags.brokers, topic: flags.topic }, ctx.io.env);
-        const database = await ctx.db();
+    .option('--session-timeout <ms>', 'how soon the group hands a dead worker\'s partitions to the others (1000..300000)', '10000');
+  cli.action(command, async (ctx, flags) => {
+    const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 64);
+    const sessionTimeoutMs = parseWholeNumber('--session-timeout', flags.sessionTimeout, 1_000, 300_000);
+    const metricsPort = flags.metricsPort === undefined ? undefined : parseWholeNumber('--metrics-port', flags.metricsPort, 0, 65_535);
+    const logFormat = parseLogFormat(flags.logFormat);
+    // Before the database: a missing broker setting is reported at once (exit 3).
+    const kafka = kafkaSettings({ brokers: flags.brokers, topic: flags.topic }, ctx.io.env);
+    const database = await ctx.db();
 
-        const [{ Registry, collectDefaultMetrics }, { createLogger }, { startWorker }, { waitForShutdown }] = await Promise.all([
-          import('prom-client'),
-          import('../../shared/logger.js'),
-          import('../../worker/worker.js'),
-          import('../../worker/shutdown.js'),
-        ]);
-        const logger = createLogger(logFormat, ctx.io.stdout);
-        const registry = new Registry();
-        collectDefaultMetrics({ register: registry });
-        const { startMetricsServer } = await import('../../shared/metricsServer.js');
-        const metrics = metricsPort === undefined ? undefined : await startMetricsServer(registry, metricsPort);
-        if (metrics) logger.info(`[RewardConsumer] Metrics on http://127.0.0.1:${metrics.port}/metrics`, { metrics_port: metrics.port });
+    const [{ Registry, collectDefaultMetrics }, { createLogger }, { startWorker }, { waitForShutdown }] = await Promise.all([
+      import('prom-client'),
+      import('../../shared/logger.js'),
+      import('../../worker/worker.js'),
+      import('../../shared/signals.js'),
+    ]);
+    const logger = createLogger(logFormat, ctx.io.stdout);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const { startMetricsServer } = await import('../../shared/metricsServer.js');
+    const metrics = metricsPort === undefined ? undefined : await startMetricsServer(registry, metricsPort);
+    if (metrics) logger.info(`[RewardConsumer] Metrics on http://127.0.0.1:${metrics.port}/metrics`, { metrics_port: metrics.port });
 
-        try {
-          const worker = await startWorker({
-            database,
-            kafka,
-            group: flags.group ?? DEFAULT_GROUP,
-            concurrency,
-            sessionTimeoutMs,
-            logger,
-            registry,
-            env: ctx.io.env,
-          });
-          const signal = await waitForShutdown(worker.done, (second) =>
-            logger.warn(`[RewardConsumer] ${second} again: exiting without waiting for in-flight work`),
-          );
-          if (signal) logger.info(`[RewardConsumer] ${signal} received: finishing in-flight work, committing offsets`, { signal });
-          await worker.stop();
-          return 0;
-        } finally {
-          await metrics?.close();
-        }
-      }),
-    );
+    try {
+      const worker = await startWorker({
+        database,
+        kafka,
+        group: flags.group ?? DEFAULT_GROUP,
+        concurrency,
+        sessionTimeoutMs,
+        logger,
+        registry,
+        env: ctx.io.env,
+      });
+      const signal = await waitForShutdown(worker.done, (second) =>
+        logger.warn(`[RewardConsumer] ${second} again: exiting without waiting for in-flight work`),
+      );
+      if (signal) logger.info(`[RewardConsumer] ${signal} received: finishing in-flight work, committing offsets`, { signal });
+      await worker.stop();
+      return 0;
+    } finally {
+      await metrics?.close();
+    }
+  });
 }

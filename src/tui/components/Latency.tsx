@@ -5,7 +5,7 @@ import { useTheme } from '../hooks/useTheme.js';
 import { Line } from './Line.js';
 import { Panel } from './Panel.js';
 
-/** Processing and end-to-end time, p50 / p95 / p99, against domain.md's 500 ms target. */
+/** Processing and end-to-end time, p50 / p95 / p99, against docs/domain.md's 500 ms target. */
 export function Latency({ latency, width }: { latency: MetricsReport['latency_ms']; width: number }) {
   const theme = useTheme();
   const cell = (text: string) => fit(text, 10, 'right');

@@ -1,11 +1,16 @@
-import { isTransientError } from '../../shared/errors.js';
+import { isTransientError, RedeemctlError } from '../../shared/errors.js';
 
 /**
  * A refresh that could not read the database. The message is what the status line shows before
  * ", showing data from …": "database unreachable: <cause>" when the server cannot be reached (the
- * errors the engine's retry policy calls transient), else "refresh failed: <cause>".
+ * errors the engine's retry policy calls transient), else "refresh failed: <cause>". An
+ * unreachable database is a dependency down, as a DependencyError is: exit 3 and retriable, so
+ * isTransientError calls a RefreshError transient exactly when it is unreachable.
  */
-export class RefreshError extends Error {
+export class RefreshError extends RedeemctlError {
+  override readonly exitCode: number;
+  override readonly retriable: boolean;
+
   constructor(
     message: string,
     /** the database could not be reached (as opposed to a query that failed) */
@@ -13,7 +18,8 @@ export class RefreshError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'RefreshError';
+    this.exitCode = unreachable ? 3 : 1;
+    this.retriable = unreachable;
   }
 
   static from(error: unknown): RefreshError {

@@ -1,7 +1,9 @@
 import type { CliIO } from '../../../shared/io.js';
+import { formatCount } from '../../../shared/format.js';
 import { keyValues, paint, table } from '../../output.js';
 import type { BatchSummary } from '../../../batch/summary.js';
 import type { BatchDetail, BatchStatus } from '../../../batch/status.js';
+import type { BatchNotFound } from '../../../batch/statusOutcome.js';
 
 // Human renderings of `batch run` and `batch status` (--json prints the objects as they are).
 
@@ -52,21 +54,21 @@ export function renderRun(io: CliIO, s: BatchSummary): string {
  */
 export function renderInterrupted(s: BatchSummary, signal: string, commandLine: string): string {
   const c = s.counts;
-  const done = `${thousands(s.rows_done)} of ${thousands(s.rows)} rows`;
+  const done = `${formatCount(s.rows_done)} of ${formatCount(s.rows)} rows`;
   if (s.dry_run) {
     return `Interrupted by ${signal}: the dry run of batch ${s.batch_id} checked ${done}; nothing was written.\nRun it again for the whole plan:\n  ${commandLine}`;
   }
   if (s.run === null) {
     return (
-      `Interrupted by ${signal} before any row was granted: nothing changed (batch ${s.batch_id}, ${thousands(s.rows)} rows).\n` +
+      `Interrupted by ${signal} before any row was granted: nothing changed (batch ${s.batch_id}, ${formatCount(s.rows)} rows).\n` +
       `Run the same command again to run it:\n  ${commandLine}`
     );
   }
   const counts = [
-    `granted ${thousands(c.granted)}`,
-    ...(c.already_granted ? [`already granted ${thousands(c.already_granted)}`] : []),
-    `refused ${thousands(c.refused)}`,
-    ...(c.invalid ? [`invalid ${thousands(c.invalid)}`] : []),
+    `granted ${formatCount(c.granted)}`,
+    ...(c.already_granted ? [`already granted ${formatCount(c.already_granted)}`] : []),
+    `refused ${formatCount(c.refused)}`,
+    ...(c.invalid ? [`invalid ${formatCount(c.invalid)}`] : []),
   ].join(', ');
   return [
     `Interrupted by ${signal}: batch ${s.batch_id} stopped after ${done} (${counts}); the rows in flight finished first, so no row is half-done.`,
@@ -76,16 +78,18 @@ export function renderInterrupted(s: BatchSummary, signal: string, commandLine: 
   ].join('\n');
 }
 
-function thousands(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
 /** The status as shown: an interrupted batch says why (SIGINT, SIGTERM, error, runner gone). */
 function statusText(b: BatchStatus): string {
   return b.status === 'interrupted' && b.interrupted_by ? `interrupted (${b.interrupted_by})` : b.status;
 }
 
-export function renderStatusList(io: CliIO, batches: BatchStatus[]): string {
+/** Beside --json: the document lists rows only up to 10,000; past that, the report has them. */
+export function tooManyRowsForJson(s: BatchSummary): string[] {
+  if (s.results !== null || s.report) return [];
+  return [`warning: ${s.rows} rows are too many to list in --json; pass --report OUT for every row's outcome`];
+}
+
+export function renderStatusList(io: CliIO, { batches }: { batches: BatchStatus[] }): string {
   if (batches.length === 0) return 'No batches yet: run one with `redeemctl batch run FILE.csv --reason TEXT`.';
   return table(
     io,
@@ -105,6 +109,12 @@ export function renderStatusList(io: CliIO, batches: BatchStatus[]): string {
       b.cancelled,
     ]),
   );
+}
+
+/** `batch status ID`: the batch in detail, or how to find the right id. */
+export function renderOneBatch(io: CliIO, r: BatchDetail | BatchNotFound): string {
+  if (!('batch_id' in r)) return `${r.message}: \`redeemctl batch status\` lists them`;
+  return renderStatusDetail(io, r);
 }
 
 export function renderStatusDetail(io: CliIO, d: BatchDetail): string {

@@ -1,13 +1,14 @@
 import type { CliIO } from '../../../shared/io.js';
 import { formatCount, formatTime } from '../../../shared/format.js';
 import { keyValues, paint, table } from '../../output.js';
-import type { ImportBatch } from '../../../codes/batches.js';
+import type { CodeImport } from '../../../codes/imports.js';
+import type { Exported } from '../../../codes/exportTo.js';
 import type { RewardStats } from '../../../codes/stats.js';
 import type { VoidResult } from '../../../codes/voidResult.js';
 
-// The human presentation of `codes stats`, `codes batches` and `codes void`.
+// The human presentation of `codes stats`, `codes export`, `codes imports` and `codes void`.
 
-export function renderStats(io: CliIO, rewards: RewardStats[]): string {
+export function renderStats(io: CliIO, { rewards }: { rewards: RewardStats[] }): string {
   if (rewards.length === 0) return 'No pool rewards and no codes.';
   const rows: Array<Array<string | number | null>> = [];
   for (const r of rewards) {
@@ -19,12 +20,17 @@ export function renderStats(io: CliIO, rewards: RewardStats[]): string {
   return table(io, ['reward', 'lot', 'available', 'expired', 'redeemed', 'voided', 'total'], rows);
 }
 
-export function renderBatches(io: CliIO, batches: ImportBatch[]): string {
-  if (batches.length === 0) return 'No import batches yet: `redeemctl codes import FILE.csv --reward R` makes one.';
+/** `codes export --output FILE`: where the codes went. */
+export function renderExported(_io: CliIO, r: Exported): string {
+  return `Exported ${formatCount(r.exported)} code(s) to ${r.output}`;
+}
+
+export function renderImports(io: CliIO, { batches: imports }: { batches: CodeImport[] }): string {
+  if (imports.length === 0) return 'No imports yet: `redeemctl codes import FILE.csv --reward R` makes one.';
   return table(
     io,
     ['id', 'reward', 'file', 'sha256', 'lot', 'read', 'imported', 'dup file', 'dup pool', 'invalid', 'created', 'voided'],
-    batches.map((b) => [
+    imports.map((b) => [
       b.id,
       b.reward_code,
       b.file_name,
@@ -47,7 +53,8 @@ export function renderVoid(io: CliIO, r: VoidResult): string {
   lines.push(
     keyValues(io, [
       ['reward', r.reward_code],
-      ['selected by', `${r.by} ${r.value}`],
+      // The result's `by` keeps the audit log's word for an import, `batch`.
+      ['selected by', `${r.by === 'batch' ? 'import' : r.by} ${r.value}`],
       ['matching', formatCount(r.matched)],
       [r.dry_run ? 'would void' : 'voided', formatCount(r.dry_run ? r.available : r.voided)],
       ['held (skipped)', formatCount(r.held)],

@@ -1,19 +1,19 @@
 import type { CliIO } from '../../../shared/io.js';
 import { formatCount, formatTime } from '../../../shared/format.js';
 import { paint, table } from '../../output.js';
-import type { RedemptionEvent } from '../../../kafka/redemptionEvent.js';
 import type { DeadLetterView } from '../../../ops/deadLetters.js';
-import type { ReplayPlan } from '../../../ops/replay.js';
-import type { RewindPlan } from '../../../ops/rewind.js';
+import type { DeadLetterList } from '../../../ops/deadLetterList.js';
+import type { Published } from '../../../ops/inject.js';
+import type { RedriveReport } from '../../../ops/redrive.js';
+import type { ReplayReport } from '../../../ops/replayRun.js';
+import type { RewindReport } from '../../../ops/rewindRun.js';
 import type { TailedMessage } from '../../../ops/tail.js';
 
-// Human output of `events …` and `dlq …` (the --json shapes are built by the commands). Counts
-// and times in the formats of src/shared/format.ts; offsets and partitions are identifiers, printed raw.
+// Human output of `events …` and `dlq …` (--json prints the reports of src/ops/ as they are).
+// Counts and times in the formats of src/shared/format.ts; offsets and partitions are
+// identifiers, printed raw.
 
-export const IDEMPOTENT_NOTE =
-  'Re-delivered events are idempotent: the engine finds each event_id already recorded and returns the stored result, so nothing is granted twice.';
-
-export function renderPublished(io: CliIO, topic: string, events: RedemptionEvent[]): string {
+export function renderPublished(io: CliIO, { topic, events }: Published): string {
   return [
     `${paint(io, 'green', 'OK')} Published ${formatCount(events.length)} event(s) to ${topic}`,
     table(
@@ -32,7 +32,8 @@ export function renderTailed(m: TailedMessage): string {
   return `${where} event=${e.event_id} user=${e.user_id} reward=${e.reward_id} qty=${e.quantity}${replay} at=${formatTime(e.timestamp)}`;
 }
 
-export function renderReplay(io: CliIO, topic: string, result: ReplayPlan, dryRun: boolean): string {
+export function renderReplay(io: CliIO, result: ReplayReport): string {
+  const { topic, dry_run: dryRun } = result;
   const lines: string[] = [];
   if (result.plan.length > 0) {
     lines.push(
@@ -50,7 +51,8 @@ export function renderReplay(io: CliIO, topic: string, result: ReplayPlan, dryRu
   return lines.join('\n');
 }
 
-export function renderRewind(io: CliIO, plan: RewindPlan, outcome: 'preview' | 'executed' | 'refused'): string {
+export function renderRewind(io: CliIO, plan: RewindReport): string {
+  const { outcome } = plan;
   const lines = [
     `Group ${plan.group} on ${plan.topic}: state ${plan.state}, ${formatCount(plan.members)} member(s)`,
     table(
@@ -75,7 +77,7 @@ export function renderRewind(io: CliIO, plan: RewindPlan, outcome: 'preview' | '
     lines.push(`Preview: ${formatCount(plan.redelivered)} message(s) would be delivered again. Run with --execute to move the offsets.`);
     if (plan.live) lines.push(paint(io, 'yellow', `The group has live members now: --execute will refuse until they stop.`));
   }
-  lines.push(IDEMPOTENT_NOTE);
+  lines.push(plan.note);
   return lines.join('\n');
 }
 
@@ -83,9 +85,9 @@ function origin(v: DeadLetterView): string {
   return `${v.origin_topic}/${v.origin_partition ?? '?'}/${v.origin_offset ?? '?'}`;
 }
 
-export function renderDeadLetters(io: CliIO, topic: string, views: DeadLetterView[], exists: boolean): string {
-  if (!exists) return `No dead-letter topic ${topic} yet: nothing has been dead-lettered.`;
-  const redriven = views.filter((v) => v.redriven).length;
+export function renderDeadLetters(io: CliIO, list: DeadLetterList): string {
+  const { topic, messages: views, redriven } = list;
+  if (!list.exists) return `No dead-letter topic ${topic} yet: nothing has been dead-lettered.`;
   return [
     table(
       io,
@@ -105,7 +107,8 @@ export function renderDeadLetters(io: CliIO, topic: string, views: DeadLetterVie
   ].join('\n');
 }
 
-export function renderRedrive(io: CliIO, topic: string, selected: DeadLetterView[], executed: boolean): string {
+export function renderRedrive(io: CliIO, report: RedriveReport): string {
+  const { topic, messages: selected, executed } = report;
   if (selected.length === 0) return `Nothing to redrive: every message of ${topic} is behind the redrive mark.`;
   const lines = [
     table(

@@ -1,8 +1,7 @@
 import type { CliIO } from '../../../shared/io.js';
 import { formatCount, formatTime } from '../../../shared/format.js';
 import { keyValues, table, type ColumnSpec } from '../../output.js';
-import type { MemberProfile, MemberSummary } from '../../../lookup/members.js';
-import type { RedemptionLine } from '../../../lookup/redemptions.js';
+import type { MemberCard, MemberMatches } from '../../../lookup/outcomes.js';
 import { renderRedemptionTable } from './redemptions.js';
 
 /**
@@ -20,7 +19,7 @@ const MATCH_COLUMNS: ColumnSpec[] = [
   { head: 'active' },
 ];
 
-export function renderMemberMatches(io: CliIO, fragment: string, members: MemberSummary[], truncated: boolean): string {
+export function renderMemberMatches(io: CliIO, { fragment, members, truncated }: MemberMatches): string {
   if (members.length === 0) return `No member matches ${JSON.stringify(fragment)} (email or tel).`;
   const lines = [
     table(
@@ -37,7 +36,7 @@ export function renderMemberMatches(io: CliIO, fragment: string, members: Member
   return lines.join('\n');
 }
 
-export function renderMember(io: CliIO, member: MemberProfile, redemptions: RedemptionLine[], truncated: boolean): string {
+export function renderMember(io: CliIO, { member, redemptions, truncated }: MemberCard): string {
   const lines = [
     keyValues(io, [
       ['member id', member.id],

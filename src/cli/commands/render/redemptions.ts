@@ -2,8 +2,9 @@ import type { CliIO } from '../../../shared/io.js';
 import { formatCount, formatTime } from '../../../shared/format.js';
 import { table, type ColumnSpec } from '../../output.js';
 import type { RedemptionLine } from '../../../lookup/redemptions.js';
+import type { MemberRedemptionList } from '../../../lookup/outcomes.js';
 
-// The redemptions table shared by `members show` and `redemptions list`.
+// The redemptions table shared by `members show` and `redemptions list`, and the latter's rendering.
 
 /**
  * Too narrow for all of them: the event id goes first (often a 36-character uuid; `cancel` takes
@@ -51,4 +52,11 @@ function statusText(r: RedemptionLine): string {
 export function countLine(shown: number, truncated: boolean, what: string, limitFlag = '--limit'): string {
   const n = formatCount(shown);
   return truncated ? `${n} ${what} shown, newest first; there are more: raise ${limitFlag} or narrow the filter.` : `${n} ${what}.`;
+}
+
+/** `redemptions list`: the table and the count, or that nothing matches. */
+export function renderMemberRedemptions(io: CliIO, { member, redemptions, truncated }: MemberRedemptionList): string {
+  const who = member.email ?? member.tel ?? member.id;
+  if (redemptions.length === 0) return `No redemptions of ${who} match.`;
+  return [renderRedemptionTable(io, redemptions), countLine(redemptions.length, truncated, `redemption row(s) of ${who}`)].join('\n');
 }

@@ -49,7 +49,7 @@ const LIST_COLUMNS: ColumnSpec[] = [
   { head: 'window', drop: 1 },
 ];
 
-export function renderRewardList(io: CliIO, rewards: RewardDetail[], truncated: boolean): string {
+export function renderRewardList(io: CliIO, { rewards, truncated }: { rewards: RewardDetail[]; truncated: boolean }): string {
   if (rewards.length === 0) return 'No rewards yet.';
   const lines = [
     table(

@@ -1,7 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 
-export interface ImportBatch {
+// The imports of a code pool: one row per `codes import` run that wrote (table
+// code_import_batches; "batch" is kept for grant runs elsewhere: docs/codes.md, "Imports").
+
+export interface CodeImport {
   id: string;
   reward_code: string;
   file_name: string | null;
@@ -17,9 +20,9 @@ export interface ImportBatch {
   voided_at: Date | null;
 }
 
-/** `codes import` batches of the merchant (or one reward), newest first. */
-export async function listBatches(db: Kysely<Schema>, merchantId: string, rewardId: string | null, limit: number): Promise<ImportBatch[]> {
-  const { rows } = await sql<ImportBatch>`
+/** The imports of the merchant (or of one reward), newest first. */
+export async function listImports(db: Kysely<Schema>, merchantId: string, rewardId: string | null, limit: number): Promise<CodeImport[]> {
+  const { rows } = await sql<CodeImport>`
     select b.id, r.reward_code, b.file_name, left(b.file_sha256, 12) as sha256_prefix, b.lot,
            b.rows_read, b.imported, b.duplicates_in_file, b.duplicates_in_pool, b.invalid, b.actor, b.created_at, b.voided_at
     from code_import_batches b join reward_master r on r.id = b.reward_id

@@ -1,25 +1,40 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { UsageError } from '../shared/errors.js';
-
-/**
- * A code-pool row is well under 1 KiB. A physical line over this is a broken file (an unclosed
- * quote, the wrong delimiter, a million columns): it stops the read before csv-parse holds it.
- */
-export const MAX_LINE_BYTES = 64 * 1024;
+import { UsageError } from './errors.js';
 
 const NEWLINE = 0x0a;
 const EMPTY = Buffer.alloc(0);
 
+/** How a command words the two stops of the byte pass (each says what to do next in its own terms). */
+export interface CsvBytesWording {
+  utf16: (name: string) => string;
+  lineTooLong: (name: string, line: number, maxBytes: number) => string;
+}
+
+export const DEFAULT_WORDING: CsvBytesWording = {
+  utf16: (name) => `${name} is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8 and run again`,
+  lineTooLong: (name, line, maxBytes) =>
+    `${name} line ${line} is over ${maxBytes / 1024} KiB: check the delimiter (a comma), the quoting (an unclosed quote runs on) and the number of columns`,
+};
+
+export interface CsvBytesOptions {
+  /** A physical line over this many bytes stops the read before csv-parse holds it (default: no limit). */
+  maxLineBytes?: number;
+  wording?: Partial<CsvBytesWording>;
+}
+
 /**
- * The first pass over the bytes, ahead of csv-parse: the file's sha256, line lengths, and which
- * lines are not valid UTF-8. csv-parse would quietly turn bad bytes into U+FFFD, so the lines are
- * recorded here (in order) for the row pass behind, which marks those rows invalid. The queue only
- * holds lines the parser has not reached yet: a few chunks' worth, whatever the file size.
+ * The first pass over a CSV's bytes, ahead of csv-parse: the file's sha256 and size, a UTF-16 file
+ * refused, physical line lengths, and which lines are not valid UTF-8. csv-parse would quietly turn
+ * bad bytes into U+FFFD, so the lines are recorded here (in order) for the record pass behind it,
+ * which takes them off the queue as it reaches them: the queue only holds lines the parser has
+ * not reached yet, a few chunks' worth, whatever the file size. Lines end at LF (CRLF ends in one).
  */
-export class ByteGuard extends Transform {
+export class CsvBytes extends Transform {
   readonly invalidLines: number[] = [];
+  /** The line the file ends on when it ends inside a UTF-8 character (an incomplete sequence), else null. */
+  cutLine: number | null = null;
   bytes = 0;
   private line = 1;
   private lineBytes = 0;
@@ -28,9 +43,16 @@ export class ByteGuard extends Transform {
   private tailLine = 1;
   private readonly hash = createHash('sha256');
   private digest?: string;
+  private readonly maxLineBytes: number;
+  private readonly wording: CsvBytesWording;
 
-  constructor(private readonly file: string) {
+  constructor(
+    private readonly name: string,
+    options: CsvBytesOptions = {},
+  ) {
     super();
+    this.maxLineBytes = options.maxLineBytes ?? Number.POSITIVE_INFINITY;
+    this.wording = { ...DEFAULT_WORDING, ...options.wording };
   }
 
   /** Hex sha256 of every byte, once the stream has ended. */
@@ -40,36 +62,39 @@ export class ByteGuard extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    if (this.bytes === 0 && chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {
-      done(new UsageError(`${this.file} is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8 and import it again`));
+    if (this.bytes === 0 && startsWithUtf16Bom(chunk)) {
+      done(new UsageError(this.wording.utf16(this.name)));
       return;
     }
     this.hash.update(chunk);
     this.bytes += chunk.length;
     this.checkUtf8(chunk);
-    let from = 0;
-    for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, from)) {
-      if (this.lineBytes + (at - from) > MAX_LINE_BYTES) break;
-      this.line++;
-      this.lineBytes = 0;
-      from = at + 1;
-    }
-    this.lineBytes += chunk.length - from;
-    if (this.lineBytes > MAX_LINE_BYTES) {
-      done(
-        new UsageError(
-          `${this.file} line ${this.line} is over ${MAX_LINE_BYTES / 1024} KiB, and a code-pool row is under 1 KiB: ` +
-            'check the delimiter (a comma), the quoting (an unclosed quote runs on) and the number of columns',
-        ),
-      );
+    if (!this.countLines(chunk)) {
+      done(new UsageError(this.wording.lineTooLong(this.name, this.line, this.maxLineBytes)));
       return;
     }
     done(null, chunk);
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.tail.length > 0) this.invalidLines.push(this.tailLine);
+    if (this.tail.length > 0) {
+      this.invalidLines.push(this.tailLine);
+      this.cutLine = this.tailLine;
+    }
     done();
+  }
+
+  /** Advances the line count over the chunk; false when a line grew past maxLineBytes. */
+  private countLines(chunk: Buffer): boolean {
+    let from = 0;
+    for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, from)) {
+      if (this.lineBytes + (at - from) > this.maxLineBytes) break;
+      this.line++;
+      this.lineBytes = 0;
+      from = at + 1;
+    }
+    this.lineBytes += chunk.length - from;
+    return this.lineBytes <= this.maxLineBytes;
   }
 
   private checkUtf8(chunk: Buffer): void {
@@ -80,6 +105,10 @@ export class ByteGuard extends Transform {
     this.tail = end < data.length ? Buffer.from(data.subarray(end)) : EMPTY;
     if (this.tail.length > 0) this.tailLine = this.line + countNewlines(chunk);
   }
+}
+
+function startsWithUtf16Bom(chunk: Buffer): boolean {
+  return chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff));
 }
 
 function countNewlines(buf: Buffer): number {

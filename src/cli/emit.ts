@@ -1,0 +1,40 @@
+import type { CliIO } from '../shared/io.js';
+import { OperatorAbortError } from '../shared/errors.js';
+import type { Outcome } from '../shared/outcome.js';
+import { Refusal } from '../shared/refusal.js';
+import type { CommandContext } from './context.js';
+import { note, writeJson, writeLine } from './output.js';
+
+// The one printer of a finite command's outcome (docs/cli.md): with --json exactly one JSON
+// document on stdout (the result as it is), else the human rendering; a Refusal found before the
+// work (an unknown member or reward) prints as `REFUSED CODE: message` in either form's shape.
+// The action returns what emit returns: the outcome's exit code.
+
+/** The human form of a result, for stdout. */
+export type Render<T> = (io: CliIO, result: T) => string;
+
+export interface EmitOptions<T> {
+  /**
+   * Lines for stderr beside the JSON document, saying what a person would otherwise have read in
+   * the rendering (a pool alert, a warning about what the document leaves out).
+   */
+  notesWithJson?: (result: T) => string[];
+  /**
+   * The operator stopped the work (outcome.stoppedBy): the message saying how far it got and how to
+   * go on. The JSON document still prints; then the message goes to stderr, exit 130 (src/cli/main.ts).
+   */
+  stopped?: (result: T, signal: string) => string;
+}
+
+export function emit<T>(ctx: CommandContext, outcome: Outcome<T | Refusal>, render: Render<T>, options: EmitOptions<T> = {}): number {
+  const { result } = outcome;
+  if (ctx.json) writeJson(ctx.io, result);
+  if (result instanceof Refusal) {
+    if (!ctx.json) writeLine(ctx.io, result.line());
+    return outcome.exitCode;
+  }
+  if (outcome.stoppedBy !== undefined && options.stopped) throw new OperatorAbortError(options.stopped(result, outcome.stoppedBy));
+  if (ctx.json) for (const line of options.notesWithJson?.(result) ?? []) note(ctx.io, line);
+  else writeLine(ctx.io, render(ctx.io, result));
+  return outcome.exitCode;
+}
