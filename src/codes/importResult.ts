@@ -1,4 +1,4 @@
-import { formatCount } from '../shared/format.js';
+import { formatCount, formatTime } from '../shared/format.js';
 import type { EarlierBatch } from './dedupe.js';
 import type { Problem } from './problems.js';
 
@@ -55,8 +55,8 @@ function skipped(r: ImportResult): string {
 
 function earlierText(earlier: EarlierBatch[]): string {
   if (earlier.length === 0) return '';
-  const named = earlier.map((b) => (b.id ? `batch ${b.id} at ${b.created_at!.toISOString()}` : 'without an import batch (seeded)'));
-  return ` (first imported in ${named.join('; ')}${earlier.length === 3 ? '; and maybe more' : ''})`;
+  const named = earlier.map((b) => (b.id ? `import ${b.id} at ${formatTime(b.created_at)}` : 'without an import (seeded)'));
+  return ` (first imported by ${named.join('; ')}${earlier.length === 3 ? '; and maybe more' : ''})`;
 }
 
 export function importMessage(r: ImportResult, earlier: EarlierBatch[], createdAt: Date | null): string {
@@ -78,6 +78,6 @@ export function importMessage(r: ImportResult, earlier: EarlierBatch[], createdA
     return `0 imported: no row of ${r.rows_read} can be imported${skipped(r)}.`;
   }
   if (r.dry_run) return `Dry run: would import ${plural(r.importable, 'code')} of ${formatCount(r.rows_read)} rows into ${r.reward_code}${skipped(r)}; nothing written.`;
-  const at = createdAt ? ` at ${createdAt.toISOString()}` : '';
-  return `Imported ${plural(r.importable, 'code')} of ${formatCount(r.rows_read)} rows into ${r.reward_code}${skipped(r)}: batch ${r.batch_id}${at}.`;
+  const at = createdAt ? ` at ${formatTime(createdAt)}` : '';
+  return `Imported ${plural(r.importable, 'code')} of ${formatCount(r.rows_read)} rows into ${r.reward_code}${skipped(r)}: import ${r.batch_id}${at}.`;
 }

@@ -40,7 +40,7 @@ describe('codes import: a clean file', () => {
       success: true, dry_run: false, rows_read: 3, imported: 3, importable: 3,
       duplicate_in_file: 0, duplicate_in_pool: 0, invalid: 0, blank_lines: 0, problems: [], problems_total: 0, reward_code: 'POOL', lot: 'SPRING',
     });
-    expect(out.message).toMatch(/^Imported 3 codes of 3 rows into POOL: batch [0-9a-f-]{36} at /);
+    expect(out.message).toMatch(/^Imported 3 codes of 3 rows into POOL: import [0-9a-f-]{36} at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.$/);
     const rows = await poolRows(s.db, s.reward('POOL'));
     expect(rows.map((row) => [row.promo_code, row.lot, row.partner, row.status])).toEqual([
       ['AAA-1', 'L1', 'Acme', 'available'],
@@ -134,7 +134,7 @@ describe('codes import: duplicates', () => {
     expect(again.r.code, again.r.stderr).toBe(0);
     expect(again.out).toMatchObject({ imported: 0, importable: 0, duplicate_in_pool: 3, duplicate_in_file: 1, batch_id: null });
     const created = (await batchRow(s.db, first.out.batch_id)).created_at as Date;
-    expect(again.out.message).toBe(`0 imported: all 3 codes are already in the pool (first imported in batch ${first.out.batch_id} at ${created.toISOString()}).`);
+    expect(again.out.message).toBe(`0 imported: all 3 codes are already in the pool (first imported by import ${first.out.batch_id} at ${created.toISOString().replace(/\.\d{3}Z$/, 'Z')}).`);
     expect(await codesFootprint(s.db)).toEqual(before);
     const human = await cli('codes', 'import', file, '--reward', 'POOL');
     expect(human.code).toBe(0);

@@ -50,7 +50,7 @@ describe('codes import on PGlite', () => {
     expect(skipped).toMatchObject({ success: true, imported: 2, invalid: 1 });
     const again = await run(file, { skipInvalid: true });
     expect(again).toMatchObject({ imported: 0, duplicate_in_pool: 2, batch_id: null });
-    expect(again.message).toMatch(new RegExp(`^0 imported: all 2 codes are already in the pool \\(first imported in batch ${skipped.batch_id} at .+\\); 1 invalid row skipped\\.$`));
+    expect(again.message).toMatch(new RegExp(`^0 imported: all 2 codes are already in the pool \\(first imported by import ${skipped.batch_id} at .+\\); 1 invalid row skipped\\.$`));
     expect(await poolCodes(s.db, s.reward('POOL'))).toEqual(['F-1', 'F-3']);
   });
 
