@@ -24,6 +24,12 @@ declare
   v_rows      jsonb := '[]'::jsonb;
   v_refunded  bigint := 0;
   v_codes_n   int := 0;
+  v_released  int := 0;
+  v_voided    int := 0;
+  v_used_void int := 0;
+  v_code      text;
+  v_code_why  text;
+  v_notes     text[] := '{}';
 begin
   if nullif(btrim(p_actor), '') is null or nullif(btrim(p_reason), '') is null then
     raise exception 'cancelling needs an actor and a reason' using errcode = 'RD002';
@@ -58,7 +64,7 @@ begin
   end if;
   if jsonb_array_length(v_used) > 0 and not p_force_used then
     return jsonb_build_object('success', false, 'error_code', 'ALREADY_USED',
-      'message', format('%s redemption(s) already used; cancel with force to refund them anyway', jsonb_array_length(v_used)),
+      'message', format('%s redemption(s) already used; cancel with force to refund them anyway (their codes are voided, never released)', jsonb_array_length(v_used)),
       'used_codes', v_used, 'cancelled', 0);
   end if;
 
@@ -66,11 +72,31 @@ begin
   for v_row in select * from reward_redemptions_ledger
                where id = any (v_ids) and success and cancelled_at is null
                order by user_id, promo_code_id nulls first, id loop
+    -- What happens to the row's pool code: a used one has been seen, so it is voided even when
+    -- release was asked for (docs/domain.md, "After redemption").
+    v_code := null;
+    v_code_why := null;
+    if v_row.promo_code_id is not null then
+      v_codes_n := v_codes_n + 1;
+      if v_row.used_at is not null then
+        v_code := 'voided';
+        v_code_why := 'used';
+        v_voided := v_voided + 1;
+        if p_codes = 'release' then v_used_void := v_used_void + 1; end if;
+      elsif p_codes = 'void' then
+        v_code := 'voided';
+        v_code_why := 'requested';
+        v_voided := v_voided + 1;
+      else
+        v_code := 'released';
+        v_released := v_released + 1;
+      end if;
+    end if;
     v_rows := v_rows || jsonb_build_object('redemption_id', v_row.id, 'redemption_code', v_row.code,
       'user_id', v_row.user_id, 'promo_code', v_row.promo_code, 'qty', v_row.qty,
-      'points_refunded', v_row.points_deducted, 'was_used', v_row.used_at is not null);
+      'points_refunded', v_row.points_deducted, 'was_used', v_row.used_at is not null,
+      'code', v_code, 'code_reason', v_code_why);
     v_refunded := v_refunded + v_row.points_deducted;
-    if v_row.promo_code_id is not null then v_codes_n := v_codes_n + 1; end if;
     continue when p_dry_run;
 
     update reward_redemptions_ledger
@@ -85,9 +111,9 @@ begin
       values (p_merchant_id, v_row.user_id, 'earn', v_row.points_deducted, v_row.points_deducted,
               v_after - v_row.points_deducted, v_after, 'redemption_cancellation', v_row.id::text, p_reason);
     end if;
-    if v_row.promo_code_id is not null then
+    if v_code is not null then
       update reward_promo_code
-         set status = case when p_codes = 'release' then 'available' else 'voided' end,
+         set status = case when v_code = 'released' then 'available' else 'voided' end,
              ledger_id = null, redeemed_at = null
        where id = v_row.promo_code_id;
     end if;
@@ -107,17 +133,27 @@ begin
     insert into audit_log (merchant_id, actor, action, target_type, target_id, reason, details)
     values (p_merchant_id, p_actor, 'cancel', p_by, p_value, p_reason,
             jsonb_build_object('rows', jsonb_array_length(v_rows), 'points_refunded', v_refunded,
-                               'codes', p_codes, 'force_used', p_force_used));
-    perform pg_notify('redeemctl_ledger', json_build_object('kind', 'cancel', 'merchant_id', p_merchant_id,
-      'by', p_by, 'value', p_value, 'rows', jsonb_array_length(v_rows))::text);
+                               'codes', p_codes, 'force_used', p_force_used,
+                               'codes_released', v_released, 'codes_voided', v_voided));
+    -- Only while someone listens: see ledger_listeners in 0001_schema.sql for why.
+    if exists (select 1 from ledger_listeners where expires_at > now()) then
+      perform pg_notify('redeemctl_ledger', json_build_object('kind', 'cancel', 'merchant_id', p_merchant_id,
+        'by', p_by, 'value', p_value, 'rows', jsonb_array_length(v_rows))::text);
+    end if;
   end if;
+
+  -- "1 code(s) released, 1 used code(s) voided, not released"; with void asked, all are "voided".
+  if v_released > 0 then v_notes := v_notes || format('%s code(s) released', v_released); end if;
+  if v_voided - v_used_void > 0 then v_notes := v_notes || format('%s code(s) voided', v_voided - v_used_void); end if;
+  if v_used_void > 0 then v_notes := v_notes || format('%s used code(s) voided, not released', v_used_void); end if;
   return jsonb_build_object('success', true, 'error_code', null, 'dry_run', p_dry_run,
     'message', format('%s %s redemption(s), refunding %s points%s', case when p_dry_run then 'Would cancel' else 'Cancelled' end,
                       jsonb_array_length(v_rows), v_refunded,
-                      case when v_codes_n > 0 then format(', %s code(s) %s', v_codes_n, case when p_codes = 'release' then 'released' else 'voided' end) else '' end),
+                      coalesce(', ' || nullif(array_to_string(v_notes, ', '), ''), '')),
     'cancelled', case when p_dry_run then 0 else jsonb_array_length(v_rows) end,
     'already_cancelled', v_total - v_live, 'points_refunded', v_refunded,
-    'codes', p_codes, 'codes_affected', v_codes_n, 'rows', v_rows);
+    'codes', p_codes, 'codes_affected', v_codes_n, 'codes_released', v_released, 'codes_voided', v_voided,
+    'rows', v_rows);
 end $$;
 
 --
@@ -168,6 +204,7 @@ declare
   v_limit_arr transaction_limits[];
   v_breach    jsonb;
   v_fail      jsonb;
+  v_required  numeric;
 begin
   select * into v_user from user_accounts where id = p_user_id and merchant_id = p_merchant_id;
   if not found then
@@ -178,14 +215,21 @@ begin
     return jsonb_build_object('eligible', false, 'error_code', 'REWARD_NOT_FOUND', 'message', 'Reward not found', 'max_quantity', 0);
   end if;
   select time_zone into v_tz from merchants where id = p_merchant_id;
+  select array_agg(l order by l.scope, l.time_unit) into v_limit_arr
+  from transaction_limits l where l.reward_id = v_reward.id and l.active;
   select coalesce(max(points_balance), 0) into v_balance from user_wallet where user_id = p_user_id;
   select points, condition_id into v_unit, v_condition from rd_unit_price(v_reward, v_user);
   v_dimension := rd_ineligible_dimension(v_reward, v_user);
+  -- In numeric, as redeem does: a price near the bigint maximum times the quantity can pass it.
+  v_required := v_unit::numeric * p_quantity;
 
   if not v_user.active then
     v_blocker := 'USER_INACTIVE'; v_message := 'User account is inactive';
   elsif not v_reward.active then
     v_blocker := 'REWARD_INACTIVE'; v_message := 'Reward is inactive';
+  elsif v_limit_arr is not null and not rd_time_zone_known(v_tz) then
+    -- Limits cannot be counted without their calendar windows: redeem refuses the same way.
+    v_blocker := 'INVALID_TIME_ZONE'; v_message := rd_time_zone_message(v_tz);
   elsif v_dimension is not null then
     v_blocker := 'NOT_ELIGIBLE'; v_message := format('Not eligible for this reward: %s', v_dimension);
   elsif (v_reward.redeem_window_start is not null and now() < v_reward.redeem_window_start)
@@ -210,7 +254,7 @@ begin
       v_max := greatest(v_reward.stock_total - v_issued, 0); v_binding := 'stock';
     end if;
   end if;
-  for v_limit in select * from transaction_limits where reward_id = v_reward.id and active order by scope, time_unit loop
+  foreach v_limit in array case when v_blocker = 'INVALID_TIME_ZONE' then '{}' else coalesce(v_limit_arr, '{}') end loop
     v_used := rd_limit_used(v_limit, p_user_id, v_tz);
     v_remaining := greatest(v_limit.max_count - v_used, 0);
     v_limits := v_limits || jsonb_build_object('scope', v_limit.scope, 'unit', v_limit.time_unit,
@@ -220,14 +264,13 @@ begin
 
   -- What redeem_reward_with_points would answer for this quantity: its first refusal, in its
   -- order and with its wording (sql/0003_redeem.sql): the quantity, the member and reward, the
-  -- rules, limits, stock, codes, the price, points. Change the two together.
+  -- time zone, the rules, limits, stock, codes, the price, points (sql/0014_redeem_edges.sql).
+  -- Change the two together.
   if p_quantity is null or p_quantity < 1 or p_quantity > 1000 then
     v_fail := jsonb_build_object('error_code', 'INVALID_QUANTITY', 'message', 'Quantity must be a whole number between 1 and 1000');
   elsif v_blocker is not null and v_blocker <> 'NO_POINTS_CONFIG' then
     v_fail := jsonb_build_object('error_code', v_blocker, 'message', v_message);
   else
-    select array_agg(l order by l.scope, l.time_unit) into v_limit_arr
-    from transaction_limits l where l.reward_id = v_reward.id and l.active;
     v_breach := case when v_limit_arr is not null then rd_limit_breach(v_limit_arr, p_user_id, p_quantity, v_tz) end;
     if v_breach is not null then
       v_fail := jsonb_build_object('error_code', 'LIMIT_EXCEEDED', 'message',
@@ -243,9 +286,9 @@ begin
         format('Only %s code(s) available, you requested %s', v_codes, p_quantity));
     elsif v_blocker is not null then
       v_fail := jsonb_build_object('error_code', v_blocker, 'message', v_message);
-    elsif v_balance < v_unit * p_quantity then
+    elsif v_balance < v_required then
       v_fail := jsonb_build_object('error_code', 'INSUFFICIENT_POINTS', 'message',
-        format('Insufficient points. Required: %s, Available: %s', v_unit * p_quantity, v_balance));
+        format('Insufficient points. Required: %s, Available: %s', v_required, v_balance));
     end if;
   end if;
 
@@ -255,7 +298,7 @@ begin
   return jsonb_build_object(
     'eligible', v_blocker is null, 'error_code', v_blocker, 'message', v_message,
     'dimension', v_dimension, 'points_per_unit', v_unit, 'condition_id', v_condition,
-    'quantity', p_quantity, 'total_points', v_unit * p_quantity, 'balance', v_balance,
+    'quantity', p_quantity, 'total_points', v_required, 'balance', v_balance,
     'max_quantity', v_max, 'binding', v_binding, 'codes_available', v_codes,
     'stock_remaining', case when v_reward.stock_total is not null then greatest(v_reward.stock_total - coalesce(v_issued, 0), 0) end,
     'limits', v_limits,
@@ -598,6 +641,30 @@ begin
 end $_$;
 
 --
+-- Name: rd_time_zone_known(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_time_zone_known(tz text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+  perform now() at time zone tz;
+  return tz is not null;
+exception when invalid_parameter_value then
+  return false;
+end $$;
+
+--
+-- Name: rd_time_zone_message(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_time_zone_message(tz text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select format('The merchant''s time zone "%s" is not recognised: limits cannot be counted until it is corrected', tz)
+$$;
+
+--
 -- Name: rd_unit_price(public.reward_master, public.user_accounts); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -689,6 +756,11 @@ declare
   v_limit     transaction_limits;
   v_limits    transaction_limits[];
   v_start     timestamptz;
+  v_required  numeric;
+  v_used      bigint;
+  v_stock_taken boolean := false;
+  v_taken_ids uuid[] := '{}';
+  v_taken_at  timestamptz[] := '{}';
 begin
   if p_merchant_id is null then
     raise exception 'p_merchant_id is required' using errcode = 'RD001';
@@ -698,6 +770,17 @@ begin
   end if;
   if p_mode <> 'calc' and (nullif(btrim(p_actor), '') is null or nullif(btrim(p_reason), '') is null) then
     raise exception 'mode % needs an actor and a reason', p_mode using errcode = 'RD002';
+  end if;
+
+  -- 0. An event id that redemption_requests cannot hold (its check: 1 to 200 characters) is
+  -- refused before anything else, and nothing is written: neither a request record nor a failure
+  -- row can be stored under it, and a row without its record would break invariant 4. Like
+  -- IDEMPOTENCY_CONFLICT, the refusal is only returned.
+  if p_event_id is not null and length(p_event_id) not between 1 and 200 then
+    return jsonb_build_object('success', false, 'error_code', 'INVALID_EVENT_ID',
+      'message', 'event_id must be 1 to 200 characters', 'event_id', p_event_id,
+      'idempotent', false, 'redemptions', '[]'::jsonb, 'total_quantity', 0,
+      'total_points_deducted', 0, 'new_balance', null, 'mode', p_mode, 'length', length(p_event_id));
   end if;
 
   -- 1. Idempotency. A transaction-scoped advisory lock on the event id makes a concurrent
@@ -761,6 +844,14 @@ begin
   from transaction_limits l where l.reward_id = v_reward.id and l.active;
   if v_limits is not null then
     select time_zone into v_tz from merchants where id = p_merchant_id;
+    -- Windows are calendar days, weeks… in this zone, and every mode needs them (calc checks,
+    -- direct and force count total limits). A zone PostgreSQL does not know (nothing validated
+    -- the column when the row was written) is the merchant's configuration to fix: refused,
+    -- instead of raising on every request for a limited reward.
+    if not rd_time_zone_known(v_tz) then
+      return rd_refuse(v_req, 'INVALID_TIME_ZONE', rd_time_zone_message(v_tz),
+        jsonb_build_object('time_zone', v_tz));
+    end if;
   end if;
 
   -- 4. Rules: calc only.
@@ -782,13 +873,17 @@ begin
           v_breach->>'limit', v_breach->>'unit', v_breach->>'scope', v_breach->>'used',
           v_breach->>'remaining', v_breach->>'requested'), v_breach);
     end if;
-    if not v_reward.assign_promocode and v_reward.stock_total is not null then
-      select coalesce(max(issued), 0) into v_issued from reward_stock_usage where reward_id = v_reward.id;
-      if v_issued + p_quantity > v_reward.stock_total then
-        return rd_refuse(v_req, 'OUT_OF_STOCK',
-          format('Out of stock: %s left, you requested %s', greatest(v_reward.stock_total - v_issued, 0), p_quantity),
-          jsonb_build_object('available', greatest(v_reward.stock_total - v_issued, 0), 'requested', p_quantity));
-      end if;
+  end if;
+
+  -- Stock, every mode: it is physical supply, which no staff override creates (only limits and
+  -- rules are what direct and force bypass). A cheap early read; the counter update below is
+  -- what guarantees it under concurrency.
+  if not v_reward.assign_promocode and v_reward.stock_total is not null then
+    select coalesce(max(issued), 0) into v_issued from reward_stock_usage where reward_id = v_reward.id;
+    if v_issued + p_quantity > v_reward.stock_total then
+      return rd_refuse(v_req, 'OUT_OF_STOCK',
+        format('Out of stock: %s left, you requested %s', greatest(v_reward.stock_total - v_issued, 0), p_quantity),
+        jsonb_build_object('available', greatest(v_reward.stock_total - v_issued, 0), 'requested', p_quantity));
     end if;
   end if;
 
@@ -827,23 +922,31 @@ begin
     if v_unit is null then
       return rd_refuse(v_req, 'NO_POINTS_CONFIG', 'No points price applies to this member for this reward');
     end if;
-    v_total := v_unit * p_quantity;
-    if v_balance < v_total then
+    -- In numeric: a price near the bigint maximum times the quantity can pass it, and no balance
+    -- (a bigint) can cover such a total, so it is INSUFFICIENT_POINTS with the exact figure.
+    v_required := v_unit::numeric * p_quantity;
+    if v_balance < v_required then
       return rd_refuse(v_req, 'INSUFFICIENT_POINTS',
-        format('Insufficient points. Required: %s, Available: %s', v_total, v_balance),
-        jsonb_build_object('required', v_total, 'available', v_balance, 'shortage', v_total - v_balance,
+        format('Insufficient points. Required: %s, Available: %s', v_required, v_balance),
+        jsonb_build_object('required', v_required, 'available', v_balance, 'shortage', v_required - v_balance,
                            'points_per_unit', v_unit));
     end if;
+    v_total := v_required::bigint;
   end if;
 
-  -- Shared counters, last. calc enforces them; direct and force count their usage without a cap,
-  -- so later member requests see it (usage is every live row, whatever its mode).
+  -- Shared counters, last. Stock is capped in every mode; total limits are capped in calc, while
+  -- direct and force count their usage without a cap, so later member requests see it (usage is
+  -- every live row, whatever its mode). Each increment is one conditional statement: a request
+  -- that would pass the cap changes nothing (the insert of a first counter row is conditional
+  -- too), so concurrent requests never over-issue.
   if not v_reward.assign_promocode and v_reward.stock_total is not null then
-    insert into reward_stock_usage as s (reward_id, issued) values (v_reward.id, p_quantity)
+    insert into reward_stock_usage as s (reward_id, issued)
+    select v_reward.id, p_quantity where p_quantity <= v_reward.stock_total
     on conflict (reward_id) do update set issued = s.issued + excluded.issued
-      where p_mode <> 'calc' or s.issued + excluded.issued <= v_reward.stock_total
+      where s.issued + excluded.issued <= v_reward.stock_total
     returning issued into v_issued;
-    if not found or (p_mode = 'calc' and v_issued > v_reward.stock_total) then
+    v_stock_taken := found;
+    if not v_stock_taken then
       select coalesce(max(issued), 0) into v_issued from reward_stock_usage where reward_id = v_reward.id;
       return rd_refuse(v_req, 'OUT_OF_STOCK',
         format('Out of stock: %s left, you requested %s', greatest(v_reward.stock_total - v_issued, 0), p_quantity),
@@ -853,14 +956,33 @@ begin
   foreach v_limit in array coalesce(v_limits, '{}') loop
     continue when v_limit.scope <> 'total';
     v_start := rd_window_start(v_limit.time_unit, v_tz);
-    insert into limit_usage as u (limit_id, window_start, used) values (v_limit.id, v_start, p_quantity)
+    insert into limit_usage as u (limit_id, window_start, used)
+    select v_limit.id, v_start, p_quantity where p_mode <> 'calc' or p_quantity <= v_limit.max_count
     on conflict (limit_id, window_start) do update set used = u.used + excluded.used
       where p_mode <> 'calc' or u.used + excluded.used <= v_limit.max_count
     returning used into v_issued;
-    if not found or (p_mode = 'calc' and v_issued > v_limit.max_count) then
-      -- Lost a race for the last units: undo the counters taken above, then refuse.
-      raise exception using errcode = 'RD409', message = v_limit.id::text;
+    if not found then
+      -- Lost a race for the last units (the checks above passed on the usage committed then): a
+      -- refusal like any LIMIT_EXCEEDED, returned. The counters this request took above are given
+      -- back first; it still holds their rows, so no one saw them.
+      if v_stock_taken then
+        update reward_stock_usage set issued = issued - p_quantity where reward_id = v_reward.id;
+      end if;
+      update limit_usage u set used = u.used - p_quantity
+      from unnest(v_taken_ids, v_taken_at) as t(limit_id, window_start)
+      where u.limit_id = t.limit_id and u.window_start = t.window_start;
+      select coalesce(max(used), 0) into v_used from limit_usage
+      where limit_id = v_limit.id and window_start = v_start;
+      v_breach := jsonb_build_object('limit', v_limit.max_count, 'unit', v_limit.time_unit,
+        'scope', v_limit.scope, 'used', v_used, 'remaining', greatest(v_limit.max_count - v_used, 0),
+        'requested', p_quantity);
+      return rd_refuse(v_req, 'LIMIT_EXCEEDED',
+        format('Limit exceeded: %s per %s (%s scope), used %s, remaining %s, requested %s',
+          v_breach->>'limit', v_breach->>'unit', v_breach->>'scope', v_breach->>'used',
+          v_breach->>'remaining', v_breach->>'requested'), v_breach);
     end if;
+    v_taken_ids := v_taken_ids || v_limit.id;
+    v_taken_at := v_taken_at || v_start;
   end loop;
 
   -- 7. Write: pattern A (no pool) one row of qty N; pattern B (pool) N rows of qty 1.

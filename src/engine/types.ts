@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'INSUFFICIENT_POINTS',
   'IDEMPOTENCY_CONFLICT',
   'INVALID_EVENT',
+  'INVALID_EVENT_ID',
+  'INVALID_TIME_ZONE',
   'ALREADY_USED',
   'NOT_USED',
   'ALREADY_CANCELLED',
@@ -32,7 +34,8 @@ export interface RedeemRequest {
   merchantId: string;
   userId: string;
   rewardId: string;
-  quantity: number;
+  /** Null for a quantity that came in but fits no int (a Kafka event's 3e9): refused as INVALID_QUANTITY. */
+  quantity: number | null;
   mode?: Mode;
   eventId?: string;
   sourceType?: string;
@@ -112,6 +115,9 @@ export interface CancelResult {
   points_refunded?: number;
   codes?: 'release' | 'void';
   codes_affected?: number;
+  /** Of codes_affected: back in the pool, and retired (a used code is voided even when release was asked). */
+  codes_released?: number;
+  codes_voided?: number;
   used_codes?: string[];
   rows?: Array<{
     redemption_id: string;
@@ -121,6 +127,10 @@ export interface CancelResult {
     qty: number;
     points_refunded: number;
     was_used: boolean;
+    /** What happened to the row's pool code; null when it has none. */
+    code: 'released' | 'voided' | null;
+    /** Why it was voided: it was used (seen), or void was asked for; null otherwise. */
+    code_reason: 'used' | 'requested' | null;
   }>;
 }
 

@@ -27,8 +27,10 @@ const MISUSE_STATES = new Set(['RD001', 'RD002']);
 
 /**
  * Retried with back-off: serialization failure, deadlock, the server shutting down or not yet
- * accepting, connection exceptions (class 08), too many connections, and RD409 (a request lost
- * the race for the last units of a shared counter; the retry sees the refusal).
+ * accepting, connection exceptions (class 08), too many connections, and RD409. RD409 (a request
+ * lost the race for the last units of a total limit) is no longer raised since
+ * sql/0014_redeem_edges.sql, which returns that loss as a LIMIT_EXCEEDED refusal; it stays here
+ * for a database not yet migrated to 0014, where a retry still turns it into that refusal.
  */
 const TRANSIENT_STATES = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '53300', 'RD409']);
 

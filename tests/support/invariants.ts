@@ -88,11 +88,11 @@ const CHECKS: Array<{ name: string; query: ReturnType<typeof sql> }> = [
     query: sql`select user_id::text as subject, points_balance from user_wallet where points_balance < 0`,
   },
   {
-    name: '5b. no stock over-issued by member requests',
+    name: '5b. no stock over-issued, in any mode (stock is physical supply)',
     query: sql`
       select m.id::text as subject, m.stock_total, sum(l.qty) as live_qty
       from reward_master m join reward_redemptions_ledger l on l.reward_id = m.id and l.success and l.cancelled_at is null
-      where m.stock_total is not null and not m.assign_promocode and l.mode = 'calc'
+      where m.stock_total is not null and not m.assign_promocode
       group by m.id, m.stock_total having sum(l.qty) > m.stock_total`,
   },
   {

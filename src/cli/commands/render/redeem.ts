@@ -55,8 +55,16 @@ export function renderCancel(io: CliIO, result: CancelResult): string {
     head,
     table(
       io,
-      ['redemption code', 'promo code', 'qty', 'refund', 'was used'],
-      result.rows.map((r) => [r.redemption_code, r.promo_code, formatCount(r.qty), formatCount(r.points_refunded), r.was_used ? 'yes' : '']),
+      ['redemption code', 'promo code', 'qty', 'refund', 'was used', 'code'],
+      result.rows.map((r) => [
+        r.redemption_code,
+        r.promo_code,
+        formatCount(r.qty),
+        formatCount(r.points_refunded),
+        r.was_used ? 'yes' : '',
+        // A used code is voided even when release was asked: say why next to it.
+        r.code === 'voided' && r.code_reason === 'used' ? 'voided (used)' : (r.code ?? ''),
+      ]),
     ),
   ].join('\n');
 }
