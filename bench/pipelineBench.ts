@@ -172,7 +172,7 @@ function toEvent(request: RedeemRequest, timestamp: string): RedemptionEvent {
     event_id: request.eventId!,
     user_id: request.userId,
     reward_id: request.rewardId,
-    quantity: request.quantity,
+    quantity: request.quantity ?? 1, // the workload always sets one
     merchant_id: request.merchantId,
     timestamp,
   };

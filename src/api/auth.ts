@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { importSPKI, jwtVerify, type CryptoKey } from 'jose';
 import { UsageError } from '../shared/errors.js';
-import { isUuid } from '../engine/redeem.js';
+import { isUuid } from '../shared/uuid.js';
 
 /** Who is calling, from a verified token only: never from the body. */
 export interface Principal {

@@ -1,6 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import { newEvent } from '../kafka/redemptionEvent.js';
-import { isUuid } from '../engine/redeem.js';
+import { isUuid } from '../shared/uuid.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApiMetrics } from './apiMetrics.js';
 import type { TokenVerifier } from './auth.js';

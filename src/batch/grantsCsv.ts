@@ -1,6 +1,6 @@
 import { isBlank, isUnreadable, MAX_RECORD_CHARS, type CsvFile, type CsvItem, type CsvRecord } from '../shared/csv.js';
 import { UsageError } from '../shared/errors.js';
-import { isUuid } from '../engine/redeem.js';
+import { isUuid } from '../shared/uuid.js';
 import type { GrantMode, GrantRow, MemberColumn, RewardColumn, RowProblem } from './types.js';
 
 // The bulk-grants CSV (docs/conventions.md, "CSV formats"): a header row; member by user_id, email or

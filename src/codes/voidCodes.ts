@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { Database, RawConnection } from '../db/database.js';
 import { UsageError } from '../shared/errors.js';
-import { isUuid } from '../engine/redeem.js';
+import { isUuid } from '../shared/uuid.js';
 import { CodeCsv, inputSize } from './csvRows.js';
 import type { PoolReward } from './poolReward.js';
 import { createStage, stageRows } from './stage.js';

@@ -2,13 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 import { UsageError } from '../shared/errors.js';
 import { retrying, type RetryOptions } from '../shared/retry.js';
+import { isUuid } from '../shared/uuid.js';
 import type { RedeemRequest, RedeemResult } from './types.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 /** One call of redeem_reward_with_points, as it is: no retry. */
 export async function redeemOnce(db: Kysely<Schema>, request: RedeemRequest): Promise<RedeemResult> {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 import { UsageError } from '../shared/errors.js';
-import { isUuid } from './redeem.js';
+import { isUuid } from '../shared/uuid.js';
 
 // The merchant an operator acts for, by id or name (--merchant, REDEEMCTL_MERCHANT), or the only
 // one. Members and rewards are read by src/lookup/keys.ts, the one resolver of those keys.

@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { isUuid } from '../shared/uuid.js';
 
 /**
  * The event on topic reward_redemptions (docs/domain.md, "The asynchronous path"), keyed by
- * user_id. A missing quantity means 1 (old producers); unknown fields are ignored. The quantity's
- * range is the engine's to judge (INVALID_QUANTITY is a business refusal with a failure row); a
- * quantity of the wrong type makes the message unreadable.
+ * user_id. A missing quantity means 1 (old producers); unknown fields are ignored. The quantity is
+ * any JSON number, as sent: its range is the engine's to judge (INVALID_QUANTITY is a business
+ * refusal with a failure row), fractions and numbers beyond int included (the worker hands those
+ * to the engine as no quantity, src/worker/handleMessage.ts); a quantity of the wrong type makes
+ * the message unreadable. Ids are checked by the one isUuid the HTTP API uses too.
  */
 export interface RedemptionEvent {
   event_id: string;
@@ -17,12 +20,22 @@ export interface RedemptionEvent {
   replay_of?: string;
 }
 
+// Not z.uuid(): it admits the nil and max uuids and is stricter on case than the API, which then
+// published events this schema refused. One predicate, so the two cannot drift apart again.
+const uuid = z.string().refine(isUuid, { error: 'Invalid UUID' });
+
+// Any JSON number: z.number() refuses 1e400, which JSON.parse reads as Infinity, yet that is still
+// a number out of range (INVALID_QUANTITY), not an unreadable message.
+const anyNumber = z.custom<number>((value) => typeof value === 'number', {
+  error: (issue) => `Invalid input: expected number, received ${issue.input === null ? 'null' : Array.isArray(issue.input) ? 'array' : typeof issue.input}`,
+});
+
 const eventSchema = z.object({
   event_id: z.string().min(1).max(200),
-  user_id: z.uuid(),
-  reward_id: z.uuid(),
-  quantity: z.number().int().optional(),
-  merchant_id: z.uuid(),
+  user_id: uuid,
+  reward_id: uuid,
+  quantity: anyNumber.optional(),
+  merchant_id: uuid,
   timestamp: z.iso.datetime({ offset: true }).optional(),
   replay_of: z.string().min(1).max(200).optional(),
 });

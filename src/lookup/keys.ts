@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { isUuid } from '../engine/redeem.js';
+import { isUuid } from '../shared/uuid.js';
 import { Refusal } from '../shared/refusal.js';
 import { rewardNotFound, unknownRewardCode } from './rewardNotFound.js';
 

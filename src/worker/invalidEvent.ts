@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { isUuid } from '../engine/redeem.js';
+import { isUuid } from '../shared/uuid.js';
 
 /**
  * What an unreadable message still tells: an event id and a merchant are enough to record the

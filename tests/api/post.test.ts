@@ -55,6 +55,29 @@ describe('POST /redemptions refuses bad input with 4xx and publishes nothing', (
     expect(answer.body).toEqual({ success: false, error: 'reward_id must be a uuid' });
   });
 
+  // Ids shaped like a uuid that the worker's event schema refuses (one isUuid, src/shared/uuid.ts):
+  // accepted here they would be published, answered 202, then dead-lettered as INVALID_EVENT.
+  it.each([
+    ['a non-RFC variant', 'b0f3c2a1-5d6e-4f70-ca9b-0c1d2e3f4a5b'],
+    ['the NCS variant', '11111111-1111-1111-1111-111111111111'],
+    ['version 0', 'b0f3c2a1-5d6e-0f70-8a9b-0c1d2e3f4a5b'],
+    ['the nil uuid', '00000000-0000-0000-0000-000000000000'],
+  ])('a reward_id the worker would refuse (%s): 400 naming reward_id', async (_, id) => {
+    const answer = await refused(() => post({ reward_id: id }));
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({ success: false, error: 'reward_id must be a uuid' });
+  });
+
+  it.each([
+    ['sub', { sub: '11111111-1111-1111-1111-111111111111', merchant_id: merchantId }, 'token sub must be the member id (a uuid)'],
+    ['merchant_id', { sub: userId, merchant_id: 'b0f3c2a1-5d6e-4f70-ca9b-0c1d2e3f4a5b' }, 'token claim merchant_id must be a uuid'],
+  ])('a token whose %s the worker would refuse: 401, nothing published', async (_, claims, error) => {
+    const token = await signToken(claims);
+    const answer = await refused(() => post({ reward_id: rewardId }, bearer(token)));
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual({ success: false, error });
+  });
+
   it.each([0, -1, 101, 2.5, '5', null, true, [2], { n: 2 }, 1e21])(
     'quantity %j: 400 "quantity must be a number between 1 and 100"',
     async (quantity) => {
