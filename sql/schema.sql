@@ -461,6 +461,22 @@ begin
 end $$;
 
 --
+-- Name: rd_limit_counts_changes(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_limit_counts_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if tg_op = 'UPDATE' and old.active and old.scope = 'total' and old.reward_id = new.reward_id
+     and old.time_unit = new.time_unit then
+    return null;  -- the counter was kept all along, in the same window
+  end if;
+  perform rd_recount_limit(new, (select time_zone from merchants where id = new.merchant_id));
+  return null;
+end $$;
+
+--
 -- Name: rd_limit_used(public.transaction_limits, uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -480,6 +496,24 @@ begin
     select coalesce(max(used), 0) into v_used from limit_usage where limit_id = l.id and window_start = v_start;
   end if;
   return v_used;
+end $$;
+
+--
+-- Name: rd_merchant_zone_changes(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_merchant_zone_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  l transaction_limits;
+begin
+  for l in select * from transaction_limits
+           where merchant_id = new.id and active and scope = 'total' and time_unit <> 'all_time'
+           order by id loop
+    perform rd_recount_limit(l, new.time_zone);
+  end loop;
+  return null;
 end $$;
 
 --
@@ -555,6 +589,34 @@ begin
     from old_rows group by reward_id;
   end if;
   return null;
+end $$;
+
+--
+-- Name: rd_recount_limit(public.transaction_limits, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_recount_limit(l public.transaction_limits, tz text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_start  timestamptz;
+  v_exists boolean;
+  v_live   bigint;
+begin
+  if l.scope <> 'total' or not l.active or (l.time_unit <> 'all_time' and not rd_time_zone_known(tz)) then
+    return;
+  end if;
+  v_start := rd_window_start(l.time_unit, tz);
+  -- Lock first, then count in the next statement: see the header.
+  perform 1 from limit_usage where limit_id = l.id and window_start = v_start for update;
+  v_exists := found;
+  select coalesce(sum(qty), 0) into v_live
+  from reward_redemptions_ledger
+  where reward_id = l.reward_id and success and cancelled_at is null and redeemed_at >= v_start;
+  if v_exists or v_live > 0 then
+    insert into limit_usage as u (limit_id, window_start, used) values (l.id, v_start, v_live)
+    on conflict (limit_id, window_start) do update set used = excluded.used;
+  end if;
 end $$;
 
 --
@@ -639,6 +701,33 @@ begin
     raise exception 'select rows by redemption, code, event or batch, not %', p_by using errcode = 'RD001';
   end if;
 end $_$;
+
+--
+-- Name: rd_stock_counts_changes(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_stock_counts_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_exists boolean;
+  v_live   bigint;
+begin
+  if new.stock_total is null or new.assign_promocode then
+    delete from reward_stock_usage where reward_id = new.id;
+    return null;
+  end if;
+  -- Lock first, then count in the next statement: see the header.
+  perform 1 from reward_stock_usage where reward_id = new.id for update;
+  v_exists := found;
+  select coalesce(sum(qty), 0) into v_live
+  from reward_redemptions_ledger where reward_id = new.id and success and cancelled_at is null;
+  if v_exists or v_live > 0 then
+    insert into reward_stock_usage as s (reward_id, issued) values (new.id, v_live)
+    on conflict (reward_id) do update set issued = excluded.issued;
+  end if;
+  return null;
+end $$;
 
 --
 -- Name: rd_time_zone_known(text); Type: FUNCTION; Schema: public; Owner: -
@@ -1771,6 +1860,18 @@ CREATE UNIQUE INDEX user_accounts_tel_key ON public.user_accounts USING btree (m
 CREATE INDEX wallet_ledger_user ON public.wallet_ledger USING btree (user_id, created_at);
 
 --
+-- Name: merchants merchants_recount_limits; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER merchants_recount_limits AFTER UPDATE OF time_zone ON public.merchants FOR EACH ROW WHEN ((old.time_zone IS DISTINCT FROM new.time_zone)) EXECUTE FUNCTION public.rd_merchant_zone_changes();
+
+--
+-- Name: reward_master reward_master_recount_stock; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER reward_master_recount_stock AFTER UPDATE OF stock_total, assign_promocode ON public.reward_master FOR EACH ROW WHEN (((old.stock_total IS DISTINCT FROM new.stock_total) OR (old.assign_promocode IS DISTINCT FROM new.assign_promocode))) EXECUTE FUNCTION public.rd_stock_counts_changes();
+
+--
 -- Name: reward_promo_code reward_promo_code_counts_delete; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1787,6 +1888,12 @@ CREATE TRIGGER reward_promo_code_counts_insert AFTER INSERT ON public.reward_pro
 --
 
 CREATE TRIGGER reward_promo_code_counts_update AFTER UPDATE ON public.reward_promo_code REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.rd_pool_count_changes();
+
+--
+-- Name: transaction_limits transaction_limits_recount; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER transaction_limits_recount AFTER INSERT OR UPDATE OF active, scope, time_unit, reward_id ON public.transaction_limits FOR EACH ROW WHEN ((new.active AND (new.scope = 'total'::text))) EXECUTE FUNCTION public.rd_limit_counts_changes();
 
 --
 -- Name: code_import_batches code_import_batches_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
