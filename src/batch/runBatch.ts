@@ -2,6 +2,7 @@ import { basename, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 import { UsageError } from '../shared/errors.js';
+import { signalName } from '../shared/signals.js';
 import { checkGivenBatchId, contentBatchId } from './batchId.js';
 import { beatHeartbeat, checkReuse, DEFAULT_HEARTBEAT_MS, finishBatch, readBatch, startBatch } from './batchRecord.js';
 import { checkRows, reportRefusal } from './checkRows.js';
@@ -154,7 +155,6 @@ async function grantAll(
   }
   await stopBeating();
   const status = pass.interrupted ? 'interrupted' : pass.stoppedAtLine === null ? 'completed' : 'stopped';
-  const interruptedBy = typeof options.signal?.reason === 'string' ? options.signal.reason : 'SIGINT';
-  await finishBatch(db, batchId, status, status === 'interrupted' ? interruptedBy : null);
+  await finishBatch(db, batchId, status, status === 'interrupted' && options.signal ? signalName(options.signal) : null);
   return { status, run, stoppedAtLine: pass.stoppedAtLine };
 }

@@ -44,14 +44,22 @@ export function requireText(flag: string, value: string | undefined, why: string
   return value;
 }
 
+/**
+ * A number of seconds (decimals allowed) from min to max, as milliseconds. `flag` names it in the
+ * message, e.g. `--interval` or `--lock-wait (or REDEEMCTL_LOCK_WAIT)`.
+ */
+export function parseSeconds(flag: string, raw: string, min: number, max: number): number {
+  const seconds = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!(seconds >= min && seconds <= max)) {
+    throw new UsageError(`${flag} must be a number of seconds from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return Math.round(seconds * 1000);
+}
+
 /** --lock-wait (env REDEEMCTL_LOCK_WAIT): seconds, 0 to 3600, to wait for the embedded database (unset: the default). */
 export function parseLockWait(raw: string | undefined): number | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
-  const seconds = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
-  if (!(seconds >= 0 && seconds <= 3600)) {
-    throw new UsageError(`--lock-wait (or REDEEMCTL_LOCK_WAIT) must be a number of seconds from 0 to 3600, got ${JSON.stringify(raw)}`);
-  }
-  return Math.round(seconds * 1000);
+  return parseSeconds('--lock-wait (or REDEEMCTL_LOCK_WAIT)', raw, 0, 3600);
 }
 
 /** --log-format of the daemons: text (one line per event) or json (JSON lines). */

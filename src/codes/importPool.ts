@@ -4,6 +4,7 @@ import type { Database } from '../db/database.js';
 import { OperatorAbortError, UsageError } from '../shared/errors.js';
 import { formatCount, formatDecimal } from '../shared/format.js';
 import type { Progress } from '../shared/progress.js';
+import { signalName } from '../shared/signals.js';
 import { CodeCsv, inputSize } from './csvRows.js';
 import { fileSink } from './csvOut.js';
 import { countStage, earlierBatches, markDuplicates } from './dedupe.js';
@@ -69,7 +70,7 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
   const lap = () => Math.round(performance.now() - started) / 1000;
   let phase = 'waiting for another import of this merchant';
   const checkpoint = () => {
-    if (req.signal?.aborted) throw new ImportInterruptedError(signalNameOf(req.signal), phase, csv.rowsRead, req.file);
+    if (req.signal?.aborted) throw new ImportInterruptedError(signalName(req.signal), phase, csv.rowsRead, req.file);
   };
   return database.withConnection(async (conn) => {
     await conn.exec('begin');
@@ -119,7 +120,7 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
       if (req.reportPath) await rm(req.reportPath, { force: true });
       // Stopped by a signal, whatever the step in flight threw on its way out (COPY cut short).
       if (req.signal?.aborted && !(error instanceof ImportInterruptedError)) {
-        throw new ImportInterruptedError(signalNameOf(req.signal), phase, csv.rowsRead, req.file);
+        throw new ImportInterruptedError(signalName(req.signal), phase, csv.rowsRead, req.file);
       }
       throw error;
     }
@@ -157,9 +158,6 @@ function importResult(
   };
 }
 
-function signalNameOf(signal: AbortSignal): string {
-  return typeof signal.reason === 'string' ? signal.reason : 'SIGINT';
-}
 
 /** The batches of rows, until `checkpoint` throws (the import was interrupted): COPY then fails and the transaction rolls back. */
 async function* untilAborted<T>(batches: AsyncIterable<T>, checkpoint: () => void): AsyncGenerator<T> {

@@ -88,8 +88,8 @@ export async function lockDataDir(realFolder: string, options: LockOptions): Pro
   let deadline = Date.now() + options.waitMs;
   let waiting = false;
   for (;;) {
-    const server = await tryListen(address, holder, options.onReleaseRequest);
-    if (server) return { address, release: () => closeServer(server) };
+    const listening = await tryListen(address, holder, options.onReleaseRequest);
+    if (listening) return { address, release: listening.close };
     // A holder that lends is asked for the folder, unless we lend too (two consoles would pass it
     // back and forth for ever).
     const asking = !options.onReleaseRequest;
@@ -156,7 +156,7 @@ interface LockThreadMessage {
 }
 
 /** Listens on the address (from a lock thread); undefined when it is taken. */
-async function tryListen(address: string, holder: LockHolder, onReleaseRequest: LockOptions['onReleaseRequest']): Promise<Server | undefined> {
+async function tryListen(address: string, holder: LockHolder, onReleaseRequest: LockOptions['onReleaseRequest']): Promise<{ close(): Promise<void> } | undefined> {
   const thread = new Worker(LOCK_THREAD, { eval: true, workerData: { address, holder: JSON.stringify(holder) } });
   thread.unref();
   const first = await new Promise<LockThreadMessage>((resolve, reject) => {
@@ -231,23 +231,4 @@ function removeStaleSocketFile(address: string): void {
   } catch {
     // someone else removed it first
   }
-}
-
-/** A listening lock: closing it frees the address. */
-interface Server {
-  close(): Promise<void>;
-}
-
-function closeServer(server: Server): Promise<void> {
-  return server.close();
-}
-
-/** "redeemctl codes import" from this process's arguments: the command words, never flag values. */
-export function currentCommand(argv: readonly string[] = process.argv.slice(2)): string {
-  const words: string[] = [];
-  for (const arg of argv) {
-    if (arg.startsWith('-') || words.length >= 3) break;
-    words.push(arg);
-  }
-  return ['redeemctl', ...words].join(' ');
 }

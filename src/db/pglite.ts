@@ -4,7 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely } from 'kysely';
 import type { Database } from './database.js';
 import { quoteIdent } from './database.js';
-import { currentCommand, lockDataDir, type DataDirLock, type LockHolder } from './dataDirLock.js';
+import { lockDataDir, type DataDirLock, type LockHolder } from './dataDirLock.js';
 import { Mutex } from './mutex.js';
 import { DependencyError } from '../shared/errors.js';
 import { PGliteDialect } from './pgliteDialect.js';
@@ -41,7 +41,8 @@ export async function openPGlite(dataDir: string, options: EmbeddedOptions = {})
     }
     const waitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
     lock = await lockDataDir(realpathSync(location), {
-      command: options.command ?? currentCommand(),
+      // The CLI names its command (src/cli/program.ts); other openers (tests, benchmarks) are just redeemctl.
+      command: options.command ?? 'redeemctl',
       waitMs,
       onWait: (holder) => options.onLockWait?.(holder, waitMs),
       ...(options.onReleaseRequest && { onReleaseRequest: options.onReleaseRequest }),

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import { explainKafkaError, type DependencyError } from '../shared/errors.js';
-import { backoffDelay, type RetryPolicy } from '../shared/retry.js';
-import { sleep } from '../shared/sleep.js';
+import { retrying, type RetryPolicy } from '../shared/retry.js';
 import { createKafka } from './client.js';
 import type { KafkaSettings } from './settings.js';
 
@@ -34,16 +33,8 @@ const KAFKA_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 100, maxDelayMs: 2_
  * moving or not yet serving a new topic. kafkajs's admin retries some of these itself, not all
  * (fetchOffsets and fetchTopicOffsets give up at once). Anything else is thrown as it is.
  */
-export async function kafkaRetry<T>(op: () => Promise<T>, policy: RetryPolicy = KAFKA_RETRY): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await op();
-    } catch (error) {
-      const retriable = isKafkaError(error) && (error as { retriable?: boolean }).retriable === true;
-      if (!retriable || attempt >= policy.attempts) throw error;
-      await sleep(backoffDelay(attempt, policy));
-    }
-  }
+export function kafkaRetry<T>(op: () => Promise<T>, policy: RetryPolicy = KAFKA_RETRY): Promise<T> {
+  return retrying(op, { policy, retryError: (error) => isKafkaError(error) && (error as { retriable?: boolean }).retriable === true });
 }
 
 /**

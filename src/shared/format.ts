@@ -1,6 +1,6 @@
 // One way to print numbers and times in human output (tables, summaries, alert lines), the same on
-// a terminal and through a pipe. Pure. The rules are those of the console's src/tui/format.ts
-// (tests/cli/output.unit.test.ts checks that the two agree); `--json` never goes through here: its
+// a terminal and through a pipe, and in the console (src/tui/format.ts re-exports these). Pure.
+// `--json` never goes through here: its
 // numbers stay raw and its times stay as the reports hold them. docs/output.md.
 
 const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });

@@ -12,6 +12,8 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 25, maxDel
 
 export interface RetryOptions<T> {
   policy?: RetryPolicy;
+  /** Which errors are worth another try (default: isTransientError, the database's transient failures). */
+  retryError?: (error: unknown) => boolean;
   /** A result that is itself a transient refusal (CONCURRENT_CONFLICT) and worth another try. */
   retryResult?: (value: T) => boolean;
   onRetry?: (info: { attempt: number; delayMs: number; error?: unknown }) => void;
@@ -37,7 +39,7 @@ export async function retrying<T>(op: (attempt: number) => Promise<T>, options: 
     try {
       value = await op(attempt);
     } catch (error) {
-      if (!isTransientError(error) || attempt >= policy.attempts || options.signal?.aborted) throw error;
+      if (!(options.retryError ?? isTransientError)(error) || attempt >= policy.attempts || options.signal?.aborted) throw error;
       const delayMs = backoffDelay(attempt, policy);
       options.onRetry?.({ attempt, delayMs, error });
       await sleep(delayMs, options.signal);

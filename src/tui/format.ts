@@ -2,25 +2,8 @@
 
 import { formatTime } from '../shared/format.js';
 
-const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-
-/** 12345 → "12,345" */
-export function count(value: number): string {
-  return GROUPED.format(value);
-}
-
-/** 0.2381 → "23.8%" */
-export function percent(share: number): string {
-  return `${(share * 100).toFixed(1)}%`;
-}
-
-/** Milliseconds as the latency panel shows them: "4.2 ms", "310 ms", "1.25 s", "–" for none. */
-export function millis(value: number | null): string {
-  if (value === null) return '–';
-  if (value >= 1000) return `${(value / 1000).toFixed(2)} s`;
-  if (value >= 100) return `${Math.round(value)} ms`;
-  return `${value.toFixed(1)} ms`;
-}
+// Counts, shares and latencies read as everywhere else in the tool (docs/output.md).
+export { formatCount as count, formatPercent as percent, formatMs as millis } from '../shared/format.js';
 
 /**
  * The time of day of an instant in UTC, with its zone: `14:05:03Z` (9 characters). The console's

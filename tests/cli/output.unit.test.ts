@@ -4,7 +4,6 @@ import { formatCount, formatDecimal, formatMs, formatPercent, formatTime } from 
 import { displayWidth, fitColumns, keyValues, plainTable, share, table, terminalWidth, wrapText, type ColumnSpec } from '../../src/cli/output.js';
 import { renderPoolHealth } from '../../src/cli/commands/render/poolHealth.js';
 import type { PoolHealthReport } from '../../src/monitoring/poolHealth.js';
-import { count, millis, percent } from '../../src/tui/format.js';
 
 // The pure parts of human output (docs/output.md): plain columns without a terminal, bordered
 // tables fitted to one, and the one number and time format.
@@ -214,12 +213,6 @@ describe('one number format', () => {
     expect(formatMs(310.4)).toBe('310 ms');
     expect(formatMs(1250)).toBe('1.25 s');
     expect(formatMs(null)).toBe('–');
-  });
-
-  it('is the console’s format (src/tui/format.ts) for the same figures', () => {
-    for (const n of [0, 7, 999, 1000, 12345, 987654321]) expect(formatCount(n)).toBe(count(n));
-    for (const s of [0, 0.001, 0.2381, 0.5, 0.9999, 1]) expect(formatPercent(s)).toBe(percent(s));
-    for (const ms of [null, 0, 4.24, 99.94, 100, 310.4, 999.4, 1000, 1250, 98765]) expect(formatMs(ms)).toBe(millis(ms));
   });
 });
 

@@ -1,7 +1,7 @@
 import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { writeLine } from '../output.js';
-import { parseWholeNumber } from '../parse.js';
+import { parseSeconds, parseWholeNumber } from '../parse.js';
 import { DependencyError, UsageError } from '../../shared/errors.js';
 import { DEFAULT_GROUP, kafkaSettings } from '../../kafka/settings.js';
 
@@ -14,11 +14,7 @@ export const NOT_A_TERMINAL =
 
 /** Seconds, decimals allowed: 0.2 to 3600. */
 export function parseInterval(raw: string): number {
-  const seconds = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
-  if (!(seconds >= 0.2 && seconds <= 3600)) {
-    throw new UsageError(`--interval must be a number of seconds from 0.2 to 3600, got ${JSON.stringify(raw)}`);
-  }
-  return Math.round(seconds * 1000);
+  return parseSeconds('--interval', raw, 0.2, 3600);
 }
 
 function parseMetricsUrl(raw: string): string {
