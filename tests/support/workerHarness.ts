@@ -105,6 +105,18 @@ export class KafkaKit {
   }
 }
 
+/**
+ * True when a group's committed offset is at the end of every partition. A partition nothing was
+ * written to counts as done with no commit at all: under load the producer's first metadata can
+ * name fewer partitions, so keyed events need not reach every one.
+ */
+export function committedToEnd(ends: ReadonlyArray<{ partition: number; high: string }>, committed: ReadonlyMap<number, number>): boolean {
+  return ends.every((e) => {
+    const offset = committed.get(e.partition) ?? -1;
+    return offset === Number(e.high) || (Number(e.high) === 0 && offset < 0);
+  });
+}
+
 /** Waits until `check` returns something truthy (and returns it); throws after timeoutMs. */
 export async function pollUntil<T>(
   check: () => T | Promise<T>,

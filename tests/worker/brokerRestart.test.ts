@@ -16,7 +16,7 @@ import type { KafkaSettings } from '../../src/kafka/settings.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startWorker, type Processed, type WorkerHandle } from '../../src/worker/worker.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
-import { captureLog, eventFor, metricValue, names, pollUntil, recorded, workerFixture, wrongEffects } from '../support/workerHarness.js';
+import { captureLog, committedToEnd, eventFor, metricValue, names, pollUntil, recorded, workerFixture, wrongEffects } from '../support/workerHarness.js';
 
 /** What scripts/kafka-broker.js exports (plain JavaScript; the parts used here). */
 interface BrokerHandle {
@@ -183,8 +183,7 @@ describe('worker: the broker restarts', () => {
     await pollUntil(
       async () => {
         const [offsets] = await admin!.fetchOffsets({ groupId: group, topics: [topic] });
-        const committed = new Map((offsets?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-        return ends.every((e) => committed.get(e.partition) === Number(e.high));
+        return committedToEnd(ends, new Map((offsets?.partitions ?? []).map((p) => [p.partition, Number(p.offset)])));
       },
       { timeoutMs: 60_000, what: 'offsets committed to the end of each partition' },
     );

@@ -6,6 +6,7 @@ import { openDatabase, type Database } from '../../src/db/database.js';
 import { PgProxy } from '../support/pgProxy.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
 import {
+  committedToEnd,
   eventFor,
   pollUntil,
   recorded,
@@ -81,9 +82,6 @@ describe('worker: the database goes away', () => {
     expect(worker.processed.filter((p) => p.outcome === 'dead_lettered')).toEqual([]);
     // the offsets reach the end: nothing skipped, nothing left behind
     const ends = await (await kit.admin()).fetchTopicOffsets(topic);
-    await pollUntil(async () => {
-      const now = await kit.committed(group, topic);
-      return ends.every((e) => now.get(e.partition) === Number(e.high));
-    }, { timeoutMs: 30_000, what: 'offsets committed to the end' });
+    await pollUntil(async () => committedToEnd(ends, await kit.committed(group, topic)), { timeoutMs: 30_000, what: 'offsets committed to the end' });
   });
 });
