@@ -307,6 +307,34 @@ begin
 end $$;
 
 --
+-- Name: rd_available_codes(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_available_codes(p_reward_id uuid, p_limit integer) RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+  select count(*)::int
+  from (select 1 from reward_promo_code
+        where reward_id = p_reward_id and status = 'available' and (expires_at is null or expires_at > now())
+        limit p_limit) c
+$$;
+
+--
+-- Name: rd_claim_codes(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_claim_codes(p_reward_id uuid, p_quantity integer, OUT code_ids bigint[], OUT codes text[]) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+begin
+  select array_agg(c.id order by c.id), array_agg(c.promo_code order by c.id) into code_ids, codes
+  from (select id, promo_code from reward_promo_code
+        where reward_id = p_reward_id and status = 'available' and (expires_at is null or expires_at > now())
+        order by id limit p_quantity
+        for update skip locked) c;
+end $$;
+
+--
 -- Name: rd_earn_points(uuid, uuid, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -319,7 +347,8 @@ begin
   if p_amount is null or p_amount <= 0 then
     raise exception 'amount must be a positive whole number' using errcode = 'RD001';
   end if;
-  if exists (select 1 from wallet_ledger where source_type = p_source_type and source_id = p_source_id) then
+  if exists (select 1 from wallet_ledger
+             where merchant_id = p_merchant_id and source_type = p_source_type and source_id = p_source_id) then
     select points_balance into v_after from user_wallet where user_id = p_user_id;
     return v_after;
   end if;
@@ -338,6 +367,16 @@ begin
           p_source_type, p_source_id, p_note);
   return v_after;
 end $$;
+
+--
+-- Name: rd_event_key(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_event_key(p_merchant_id uuid, p_event_id text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select hashtextextended(p_merchant_id::text || '/' || p_event_id, 7206)
+$$;
 
 --
 -- Name: reward_master; Type: TABLE; Schema: public; Owner: -
@@ -470,7 +509,10 @@ CREATE FUNCTION public.rd_limit_counts_changes() RETURNS trigger
 begin
   if tg_op = 'UPDATE' and old.active and old.scope = 'total' and old.reward_id = new.reward_id
      and old.time_unit = new.time_unit then
-    return null;  -- the counter was kept all along, in the same window
+    -- The counter was kept all along, in the same window; a new max_count binds from now on,
+    -- once the redemptions in flight (which read the old one) have committed.
+    perform rd_lock_reward_settings(new.reward_id);
+    return null;
   end if;
   perform rd_recount_limit(new, (select time_zone from merchants where id = new.merchant_id));
   return null;
@@ -499,6 +541,16 @@ begin
 end $$;
 
 --
+-- Name: rd_lock_reward_settings(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_lock_reward_settings(p_reward_id uuid) RETURNS void
+    LANGUAGE sql
+    AS $$
+  select pg_advisory_xact_lock(rd_reward_settings_key(p_reward_id))
+$$;
+
+--
 -- Name: rd_merchant_zone_changes(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -508,9 +560,10 @@ CREATE FUNCTION public.rd_merchant_zone_changes() RETURNS trigger
 declare
   l transaction_limits;
 begin
+  -- In reward order, so two changes lock the rewards' settings in one order.
   for l in select * from transaction_limits
            where merchant_id = new.id and active and scope = 'total' and time_unit <> 'all_time'
-           order by id loop
+           order by reward_id, id loop
     perform rd_recount_limit(l, new.time_zone);
   end loop;
   return null;
@@ -606,8 +659,9 @@ begin
   if l.scope <> 'total' or not l.active or (l.time_unit <> 'all_time' and not rd_time_zone_known(tz)) then
     return;
   end if;
+  perform rd_lock_reward_settings(l.reward_id);
   v_start := rd_window_start(l.time_unit, tz);
-  -- Lock first, then count in the next statement: see the header.
+  -- Lock first, then count in the next statement (sql/0016_limit_history.sql).
   perform 1 from limit_usage where limit_id = l.id and window_start = v_start for update;
   v_exists := found;
   select coalesce(sum(qty), 0) into v_live
@@ -678,6 +732,16 @@ begin
 end $$;
 
 --
+-- Name: rd_reward_settings_key(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_reward_settings_key(p_reward_id uuid) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select hashtextextended(p_reward_id::text, 7207)
+$$;
+
+--
 -- Name: rd_select_rows(uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -713,11 +777,12 @@ declare
   v_exists boolean;
   v_live   bigint;
 begin
+  perform rd_lock_reward_settings(new.id);
   if new.stock_total is null or new.assign_promocode then
     delete from reward_stock_usage where reward_id = new.id;
     return null;
   end if;
-  -- Lock first, then count in the next statement: see the header.
+  -- Lock first, then count in the next statement (sql/0016_limit_history.sql).
   perform 1 from reward_stock_usage where reward_id = new.id for update;
   v_exists := found;
   select coalesce(sum(qty), 0) into v_live
@@ -805,8 +870,8 @@ declare
   v_req   redemption_requests;
   v_prior redemption_requests;
 begin
-  perform pg_advisory_xact_lock(hashtextextended(p_event_id, 7206));
-  select * into v_prior from redemption_requests where event_id = p_event_id;
+  perform pg_advisory_xact_lock(rd_event_key(p_merchant_id, p_event_id));
+  select * into v_prior from redemption_requests where merchant_id = p_merchant_id and event_id = p_event_id;
   if found then
     return v_prior.result || jsonb_build_object('idempotent', true);
   end if;
@@ -872,17 +937,17 @@ begin
       'total_points_deducted', 0, 'new_balance', null, 'mode', p_mode, 'length', length(p_event_id));
   end if;
 
-  -- 1. Idempotency. A transaction-scoped advisory lock on the event id makes a concurrent
-  -- duplicate wait until the first commits, then find its record: exactly once, and the record is
-  -- written once, at the end, with its result.
+  -- 1. Idempotency, per merchant. A transaction-scoped advisory lock on the merchant's event id
+  -- makes a concurrent duplicate wait until the first commits, then find its record: exactly once,
+  -- and the record is written once, at the end, with its result.
   -- row() follows the column order of redemption_requests (0001_schema.sql): change them together.
   v_req := row(coalesce(p_event_id, gen_random_uuid()::text), p_merchant_id, p_user_id, p_reward_id,
       p_quantity, p_mode, coalesce(p_source_type, 'api'), p_source_id, p_actor, p_reason, p_replay_of,
       'processing', null, null, p_event_timestamp, clock_timestamp(), null, 0, null)::redemption_requests;
-  perform pg_advisory_xact_lock(hashtextextended(v_req.event_id, 7206));
-  select * into v_prior from redemption_requests where event_id = v_req.event_id;
+  perform pg_advisory_xact_lock(rd_event_key(p_merchant_id, v_req.event_id));
+  select * into v_prior from redemption_requests where merchant_id = p_merchant_id and event_id = v_req.event_id;
   if found then
-    if v_prior.merchant_id is distinct from p_merchant_id or v_prior.user_id is distinct from p_user_id
+    if v_prior.user_id is distinct from p_user_id
        or v_prior.reward_id is distinct from p_reward_id or v_prior.quantity is distinct from p_quantity
        or v_prior.mode is distinct from p_mode then
       return jsonb_build_object('success', false, 'error_code', 'IDEMPOTENCY_CONFLICT',
@@ -892,7 +957,7 @@ begin
     end if;
     -- Monitoring only (the replay share of `metrics`); the business state is untouched.
     update redemption_requests set redelivery_count = redelivery_count + 1, last_redelivered_at = now()
-    where event_id = v_prior.event_id;
+    where merchant_id = p_merchant_id and event_id = v_prior.event_id;
     return v_prior.result || jsonb_build_object('idempotent', true);
   end if;
 
@@ -901,6 +966,12 @@ begin
     return rd_refuse(v_req, 'INVALID_QUANTITY', 'Quantity must be a whole number between 1 and 1000',
       jsonb_build_object('requested', p_quantity));
   end if;
+
+  -- The reward's settings (stock_total, its limits) cannot change until this request commits:
+  -- a change waits for it, and this request, if it came after, reads the changed settings below
+  -- (a new statement, a new snapshot). So a stock or limit in force binds every request, and a
+  -- counter started by a change counts every request before it (rd_lock_reward_settings).
+  perform pg_advisory_xact_lock_shared(rd_reward_settings_key(p_reward_id));
 
   -- 3. Member and reward, in this merchant only: another merchant's row is "not found".
   select * into v_user from user_accounts where id = p_user_id and merchant_id = p_merchant_id;
@@ -978,18 +1049,11 @@ begin
 
   -- 5. Pool: the oldest N available, unexpired codes, skipping those other requests hold.
   if v_reward.assign_promocode then
-    select array_agg(c.id order by c.id), array_agg(c.promo_code order by c.id) into v_code_ids, v_codes
-    from (select id, promo_code from reward_promo_code
-          where reward_id = v_reward.id and status = 'available' and (expires_at is null or expires_at > now())
-          order by id limit p_quantity
-          for update skip locked) c;
+    select c.code_ids, c.codes into v_code_ids, v_codes from rd_claim_codes(v_reward.id, p_quantity) c;
     v_held := coalesce(cardinality(v_code_ids), 0);
     if v_held < p_quantity then
       -- Counted only on this failure path, and never past N: bounded whatever the pool size.
-      select count(*) into v_available
-      from (select 1 from reward_promo_code
-            where reward_id = v_reward.id and status = 'available' and (expires_at is null or expires_at > now())
-            limit p_quantity) c;
+      v_available := rd_available_codes(v_reward.id, p_quantity);
       if v_available >= p_quantity then
         -- Enough codes exist but concurrent requests hold them: retryable, so nothing is recorded
         -- and a retry with the same event id runs afresh.
@@ -1624,7 +1688,7 @@ ALTER TABLE ONLY public.redeemctl_migrations
 --
 
 ALTER TABLE ONLY public.redemption_requests
-    ADD CONSTRAINT redemption_requests_pkey PRIMARY KEY (event_id);
+    ADD CONSTRAINT redemption_requests_pkey PRIMARY KEY (merchant_id, event_id);
 
 --
 -- Name: reward_master reward_master_merchant_id_reward_code_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1739,11 +1803,11 @@ ALTER TABLE ONLY public.wallet_ledger
     ADD CONSTRAINT wallet_ledger_pkey PRIMARY KEY (id);
 
 --
--- Name: wallet_ledger wallet_ledger_source_type_source_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: wallet_ledger wallet_ledger_source_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.wallet_ledger
-    ADD CONSTRAINT wallet_ledger_source_type_source_id_key UNIQUE (source_type, source_id);
+    ADD CONSTRAINT wallet_ledger_source_key UNIQUE (merchant_id, source_type, source_id);
 
 --
 -- Name: audit_log_merchant_time; Type: INDEX; Schema: public; Owner: -
@@ -1893,7 +1957,7 @@ CREATE TRIGGER reward_promo_code_counts_update AFTER UPDATE ON public.reward_pro
 -- Name: transaction_limits transaction_limits_recount; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER transaction_limits_recount AFTER INSERT OR UPDATE OF active, scope, time_unit, reward_id ON public.transaction_limits FOR EACH ROW WHEN ((new.active AND (new.scope = 'total'::text))) EXECUTE FUNCTION public.rd_limit_counts_changes();
+CREATE TRIGGER transaction_limits_recount AFTER INSERT OR UPDATE OF active, scope, time_unit, reward_id, max_count ON public.transaction_limits FOR EACH ROW WHEN ((new.active AND (new.scope = 'total'::text))) EXECUTE FUNCTION public.rd_limit_counts_changes();
 
 --
 -- Name: code_import_batches code_import_batches_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

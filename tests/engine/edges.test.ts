@@ -7,6 +7,7 @@ import type { RedeemResult } from '../../src/engine/types.js';
 import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BACKENDS } from '../support/databases.js';
 import { Scenario, uniqueName, useTestDatabase } from '../support/scenario.js';
+import { waitUntilWaitingOnLock } from '../support/locks.js';
 
 // Issue 9, defects 4 and 6 (sql/0014_redeem_edges.sql): stock binds every mode, and the edges
 // that used to raise (a lost race for a total limit, a bad event id, a price × quantity beyond
@@ -249,13 +250,3 @@ describe('a lost race for the last unit of a total limit, on the server (defect 
     expect(await stockIssued(s, 'TEN')).toBe(10);
   });
 });
-
-/** Polls until backend `pid` waits on a lock (the counter rows the other transaction holds). */
-async function waitUntilWaitingOnLock(client: pg.Client, pid: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const { rows } = await client.query(`select 1 from pg_locks where pid = $1 and not granted`, [pid]);
-    if (rows.length > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`backend ${pid} never waited on a lock`);
-}

@@ -5,6 +5,7 @@ import { cancel } from '../../src/engine/cancelAndUse.js';
 import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { BACKENDS } from '../support/databases.js';
 import { Scenario, uniqueName, useTestDatabase } from '../support/scenario.js';
+import { waitUntilWaitingOnLock } from '../support/locks.js';
 
 // Issue 9, defect 1 (sql/0016_limit_history.sql; docs/engine.md "Limits and stock: what counts"):
 // a total limit or a stock set after redemptions counts the live units already in its current
@@ -216,12 +217,3 @@ describe('a restock while a redemption holds the stock counter, on the server', 
     expect(await s.redeem('a@t.test', 'GIFT', 2)).toMatchObject({ success: false, error_code: 'OUT_OF_STOCK', available: 1 });
   });
 });
-
-async function waitUntilWaitingOnLock(client: pg.Client, pid: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const { rows } = await client.query('select 1 from pg_locks where pid = $1 and not granted', [pid]);
-    if (rows.length > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`backend ${pid} never waited on a lock`);
-}

@@ -19,9 +19,10 @@ const CHECKS: Array<{ name: string; query: ReturnType<typeof sql> }> = [
     query: sql`
       select r.event_id as subject, coalesce(b.amount, 0) as burn, coalesce(s.points, 0) as rows_points
       from redemption_requests r
-      left join wallet_ledger b on b.source_type = 'redemption' and b.source_id = r.event_id
-      left join (select event_id, sum(points_deducted) as points from reward_redemptions_ledger where success group by event_id) s
-        on s.event_id = r.event_id
+      left join wallet_ledger b on b.merchant_id = r.merchant_id and b.source_type = 'redemption' and b.source_id = r.event_id
+      left join (select merchant_id, event_id, sum(points_deducted) as points from reward_redemptions_ledger
+                 where success group by merchant_id, event_id) s
+        on s.merchant_id = r.merchant_id and s.event_id = r.event_id
       where coalesce(b.amount, 0) <> coalesce(s.points, 0)`,
   },
   {
@@ -52,10 +53,10 @@ const CHECKS: Array<{ name: string; query: ReturnType<typeof sql> }> = [
          or (p.status = 'redeemed' and p.ledger_id is distinct from l.id)`,
   },
   {
-    name: '4a. every event has exactly one request record, and every row a request',
+    name: '4a. every event has exactly one request record (per merchant), and every row a request',
     query: sql`
       select l.event_id as subject from reward_redemptions_ledger l
-      left join redemption_requests r on r.event_id = l.event_id where r.event_id is null`,
+      left join redemption_requests r on r.merchant_id = l.merchant_id and r.event_id = l.event_id where r.event_id is null`,
   },
   {
     name: '4b. a successful request has 1 row (no pool) or N rows (pool); a failed one 1 failure row',
@@ -63,9 +64,9 @@ const CHECKS: Array<{ name: string; query: ReturnType<typeof sql> }> = [
       select r.event_id as subject, r.status, r.quantity, count(l.id) filter (where l.success) as ok_rows,
              count(l.id) filter (where not l.success) as failure_rows, bool_or(m.assign_promocode) as pool
       from redemption_requests r
-      left join reward_redemptions_ledger l on l.event_id = r.event_id
+      left join reward_redemptions_ledger l on l.merchant_id = r.merchant_id and l.event_id = r.event_id
       left join reward_master m on m.id = r.reward_id
-      group by r.event_id, r.status, r.quantity
+      group by r.merchant_id, r.event_id, r.status, r.quantity
       having not (
         (r.status = 'succeeded' and count(l.id) filter (where not l.success) = 0 and
            count(l.id) filter (where l.success) = case when bool_or(m.assign_promocode) then r.quantity else 1 end)

@@ -182,10 +182,14 @@ export class ModelWorld {
     switch (c.kind) {
       case 'stock': {
         // Never below what is live: an operator lowering stock under the units already handed out
-        // would make invariant 5b fail by definition, not by an engine fault.
-        await sql`update reward_master set stock_total = case when ${c.value}::bigint is null then null else greatest(${c.value}::bigint,
-                    (select coalesce(sum(qty), 0) from reward_redemptions_ledger where reward_id = ${this.rewardId('STOCK')}::uuid and success and cancelled_at is null)) end
-                  where id = ${this.rewardId('STOCK')}::uuid`.execute(this.db);
+        // would make invariant 5b fail by definition, not by an engine fault. The live units are
+        // read under the reward's settings lock, so no redemption in flight is missed.
+        await this.db.transaction().execute(async (trx) => {
+          await sql`select rd_lock_reward_settings(${this.rewardId('STOCK')}::uuid)`.execute(trx);
+          await sql`update reward_master set stock_total = case when ${c.value}::bigint is null then null else greatest(${c.value}::bigint,
+                      (select coalesce(sum(qty), 0) from reward_redemptions_ledger where reward_id = ${this.rewardId('STOCK')}::uuid and success and cancelled_at is null)) end
+                    where id = ${this.rewardId('STOCK')}::uuid`.execute(trx);
+        });
         const row = await this.db.selectFrom('reward_master').select('stock_total').where('id', '=', this.rewardId('STOCK')).executeTakeFirstOrThrow();
         return `stock_total=${row.stock_total}`;
       }
