@@ -1,10 +1,11 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { UsageError } from '../shared/errors.js';
+import { csvField } from '../shared/csvWrite.js';
+import { OutputFile } from '../shared/outputFile.js';
 import type { RowResult } from './types.js';
 
 // The per-row report CSV (--report OUT), one line per data row in file order. Written with
-// writeSync as rows complete, so a run killed part-way leaves every finished row on disk; the
-// next run truncates the file and writes it complete.
+// writeSync as rows complete, to `<OUT>.partial`, renamed to OUT when the run ends (completed,
+// refused or interrupted): a run killed part-way leaves every finished row in the partial file and
+// the path as it was; the next run writes the report complete.
 
 export const REPORT_COLUMNS = [
   'row',
@@ -18,12 +19,6 @@ export const REPORT_COLUMNS = [
   'redemption_codes',
   'promo_codes',
 ] as const;
-
-/** RFC 4180: quoted when it holds a comma, quote, CR or LF, or leading or trailing space. */
-export function csvField(value: string | number | null | undefined): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 export function reportLine(row: RowResult): string {
   return [
@@ -43,36 +38,29 @@ export function reportLine(row: RowResult): string {
 }
 
 export class ReportFile {
-  private constructor(
-    readonly path: string,
-    private fd: number | null,
-  ) {}
+  private constructor(private readonly file: OutputFile) {}
 
-  /** Creates (or truncates) the file and writes the header. */
-  static open(path: string): ReportFile {
-    let fd: number;
-    try {
-      fd = openSync(path, 'w');
-    } catch (error) {
-      throw new UsageError(`Cannot write the report ${path}: ${(error as Error).message}; check --report`, { cause: error });
-    }
-    const file = new ReportFile(path, fd);
-    file.write(REPORT_COLUMNS.join(',') + '\n');
-    return file;
+  /**
+   * Opens `<path>.partial` and writes the header; the report stands at its path when closed
+   * (src/shared/outputFile.ts). A path that is the input file is refused.
+   */
+  static open(path: string, input: string): ReportFile {
+    const report = new ReportFile(OutputFile.open(path, '--report', [input]));
+    report.file.write(REPORT_COLUMNS.join(',') + '\n');
+    return report;
+  }
+
+  get path(): string {
+    return this.file.path;
   }
 
   /** Rows already in file order. */
   append(rows: RowResult[]): void {
-    if (rows.length > 0) this.write(rows.map((row) => reportLine(row) + '\n').join(''));
+    if (rows.length > 0) this.file.write(rows.map((row) => reportLine(row) + '\n').join(''));
   }
 
+  /** Every row the run finished is in it (an interrupted run's too): it replaces the path. */
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
-  }
-
-  private write(text: string): void {
-    if (this.fd === null) throw new Error(`report ${this.path} is closed`);
-    writeSync(this.fd, text);
+    if (this.file.open) this.file.commit();
   }
 }

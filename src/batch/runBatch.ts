@@ -1,7 +1,6 @@
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { UsageError } from '../shared/errors.js';
 import { signalName } from '../shared/signals.js';
 import { checkGivenBatchId, contentBatchId } from './batchId.js';
 import { beatHeartbeat, checkReuse, DEFAULT_HEARTBEAT_MS, finishBatch, readBatch, startBatch } from './batchRecord.js';
@@ -55,10 +54,7 @@ export async function runBatch(db: Kysely<Schema>, options: BatchOptions): Promi
   await resolver.resolve();
   const demand = resolveDemand(scan, resolver);
 
-  if (options.reportPath && resolve(options.reportPath) === resolve(options.file)) {
-    throw new UsageError(`--report ${options.reportPath} is the input file; write the report somewhere else`);
-  }
-  const report = options.reportPath ? ReportFile.open(options.reportPath) : null;
+  const report = options.reportPath ? ReportFile.open(options.reportPath, options.file) : null;
   const outcomes = new Outcomes(report, () => options.onProgress?.(outcomes, scan.rows));
   const ctx: BatchContext = {
     db,

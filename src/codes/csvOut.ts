@@ -1,42 +1,34 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { UsageError } from '../shared/errors.js';
+import { OutputFile } from '../shared/outputFile.js';
 
 // Writing CSV (reports, exports) a chunk at a time, waiting for the destination to drain so a slow
-// disk or pipe never makes the output pile up in memory.
+// disk or pipe never makes the output pile up in memory. Cells: src/shared/csvWrite.ts.
 
-const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
-
-export function csvField(value: string | number | Date | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  const text = value instanceof Date ? value.toISOString() : String(value);
-  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export function csvLine(values: Array<string | number | Date | null | undefined>): string {
-  return values.map(csvField).join(',') + '\n';
-}
+export { csvField, csvLine } from '../shared/csvWrite.js';
 
 /** Somewhere to write text: a file, or the command's stdout. */
 export interface TextSink {
   write(text: string): Promise<void>;
+  /** Done: a file sink now stands at its path. */
   close(): Promise<void>;
+  /** Given up: a file sink removes what it wrote and leaves the path as it was. */
+  discard?(): Promise<void>;
 }
 
-export async function fileSink(path: string, flag: string): Promise<TextSink> {
-  const stream: WriteStream = createWriteStream(path);
-  try {
-    await once(stream, 'open');
-  } catch (error) {
-    throw new UsageError(`${flag} ${path}: cannot write it: ${(error as Error).message}`, { cause: error });
-  }
+/**
+ * A file written beside its path and renamed over it by close() (src/shared/outputFile.ts);
+ * discard() leaves the path as it was. `inputs` are the files the command reads: refused as the path.
+ */
+export function fileSink(path: string, flag: string, inputs: readonly string[] = []): TextSink {
+  const file = OutputFile.open(path, flag, inputs);
   return {
     async write(text) {
-      if (!stream.write(text)) await once(stream, 'drain');
+      file.write(text);
     },
     async close() {
-      stream.end();
-      await once(stream, 'finish');
+      if (file.open) file.commit();
+    },
+    async discard() {
+      if (file.open) file.discard();
     },
   };
 }

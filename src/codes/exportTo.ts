@@ -27,15 +27,18 @@ export interface Exported {
 
 export async function exportCodesTo(db: Kysely<Schema>, io: CliIO, request: ExportRequest): Promise<Outcome<Exported>> {
   const rewardId = await resolveAnyReward(db, request.merchantId, request.rewardKey);
-  const sink = request.output === undefined ? streamSink(io.stdout) : await fileSink(request.output, '--output');
+  const sink = request.output === undefined ? streamSink(io.stdout) : fileSink(request.output, '--output');
   const progress = new Progress(io);
   const filter = { merchantId: request.merchantId, rewardId, status: request.status, lot: request.lot };
   let exported: number;
   try {
     exported = await exportCodes(db, filter, sink, (n) => progress.tick(`exported ${formatCount(n)} codes`));
+    await sink.close();
+  } catch (error) {
+    await sink.discard?.();
+    throw error;
   } finally {
     progress.done();
-    await sink.close();
   }
   return done({ exported, output: request.output });
 }

@@ -1,5 +1,4 @@
-import { rm } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import type { Database } from '../db/database.js';
 import { OperatorAbortError, UsageError } from '../shared/errors.js';
 import { formatCount, formatDecimal } from '../shared/format.js';
@@ -64,8 +63,7 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
     defaultLot: req.lot,
     onProgress: (bytes, rows) => progress?.tick(`reading ${name}: ${Math.floor((100 * bytes) / Math.max(size, 1))}% of ${formatDecimal(size / 1_048_576, 1)} MB, ${formatCount(rows)} rows`),
   });
-  if (req.reportPath && resolve(req.reportPath) === resolve(req.file)) throw new UsageError('--report names the file being imported: give the report another name');
-  const report = req.reportPath ? await fileSink(req.reportPath, '--report') : null;
+  const report = req.reportPath ? fileSink(req.reportPath, '--report', [req.file]) : null;
   const started = performance.now();
   const lap = () => Math.round(performance.now() - started) / 1000;
   let phase = 'waiting for another import of this merchant';
@@ -115,9 +113,9 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
     } catch (error) {
       progress?.done();
       await conn.exec('rollback').catch(() => {});
-      // A file that could not be read leaves no half-written report behind.
-      await report?.close().catch(() => {});
-      if (req.reportPath) await rm(req.reportPath, { force: true });
+      // A file that could not be read leaves no half-written report behind, and a file that was
+      // at the report's path before stays as it was.
+      await report?.discard?.().catch(() => {});
       // Stopped by a signal, whatever the step in flight threw on its way out (COPY cut short).
       if (req.signal?.aborted && !(error instanceof ImportInterruptedError)) {
         throw new ImportInterruptedError(signalName(req.signal), phase, csv.rowsRead, req.file);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
@@ -92,8 +92,10 @@ describe('batch run killed with SIGKILL and run again', () => {
     expect(committed).toBeGreaterThanOrEqual(atKill);
     expect(committed).toBeLessThan(ROWS);
 
-    // What a crash leaves: a report that is a prefix of the file's rows, a batch still running.
-    const partial = reportLines(readFileSync(report, 'utf8'));
+    // What a crash leaves: the report's path untouched, beside it a partial report that is a
+    // prefix of the file's rows, and a batch still running.
+    expect(existsSync(report)).toBe(false);
+    const partial = reportLines(readFileSync(`${report}.partial`, 'utf8'));
     expect(partial[0]).toBe('row,member,reward,quantity,outcome,error_code,message,event_id,redemption_codes,promo_codes');
     expect(partial.length - 1).toBeLessThanOrEqual(committed);
     expect(partial.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: partial.length - 1 }, (_, i) => i + 2));
@@ -122,6 +124,7 @@ describe('batch run killed with SIGKILL and run again', () => {
 
     // The report: every line once, in order, each granted in one of the two runs.
     const complete = reportLines(readFileSync(report, 'utf8'));
+    expect(existsSync(`${report}.partial`)).toBe(false);
     expect(complete).toHaveLength(ROWS + 1);
     expect(complete.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: ROWS }, (_, i) => i + 2));
     const outcomes = complete.slice(1).map((l) => l.split(',')[4]);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,8 @@ import { readGrants, readHeader } from '../../src/batch/grantsCsv.js';
 import { Outcomes } from '../../src/batch/outcomes.js';
 import { GrantPlan } from '../../src/batch/plan.js';
 import { TaskPool } from '../../src/batch/pool.js';
-import { csvField, ReportFile } from '../../src/batch/report.js';
+import { ReportFile } from '../../src/batch/report.js';
+import { csvField } from '../../src/shared/csvWrite.js';
 import { emptyCounts, type GrantRow, type RowResult } from '../../src/batch/types.js';
 import type { QuoteResult } from '../../src/engine/types.js';
 import { CsvFile } from '../../src/shared/csv.js';
@@ -125,7 +126,7 @@ describe('the report', () => {
 
   it('is written in file order as rows complete out of order, each line once', () => {
     const path = join(dir, 'ordered.csv');
-    const report = ReportFile.open(path);
+    const report = ReportFile.open(path, join(dir, 'input.csv'));
     const outcomes = new Outcomes(report);
     const result = (seq: number): RowResult => ({
       line: seq + 2, seq, member: `m${seq}`, reward: 'R', quantity: '1', outcome: 'granted', error_code: null, message: 'ok',
@@ -133,9 +134,12 @@ describe('the report', () => {
     });
     outcomes.add(result(2));
     outcomes.add(result(1));
-    expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(2); // the header only: row 0 is not done
+    // the header only: row 0 is not done; until the run ends the report is beside its path
+    expect(readFileSync(`${path}.partial`, 'utf8').split('\n')).toHaveLength(2);
+    expect(existsSync(path)).toBe(false);
     outcomes.add(result(0));
     report.close();
+    expect(existsSync(`${path}.partial`)).toBe(false);
     expect(readFileSync(path, 'utf8')).toBe(
       'row,member,reward,quantity,outcome,error_code,message,event_id,redemption_codes,promo_codes\n' +
         '2,m0,R,1,granted,,ok,b:2,RWD1;RWD2,\n3,m1,R,1,granted,,ok,b:3,RWD1;RWD2,\n4,m2,R,1,granted,,ok,b:4,RWD1;RWD2,\n',

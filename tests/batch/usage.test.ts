@@ -66,8 +66,8 @@ describe('exit 2, nothing written', () => {
       },
       'line 3 is not valid UTF-8',
     ],
-    ['an unwritable --report', () => [good(), '--reason', 'r', '--report', world.path('no/such/dir/r.csv')], 'Cannot write the report'],
-    ['--report naming the input file', () => [good(), '--reason', 'r', '--report', world.path('good.csv')], 'is the input file; write the report somewhere else'],
+    ['an unwritable --report', () => [good(), '--reason', 'r', '--report', world.path('no/such/dir/r.csv')], 'r.csv: cannot write it'],
+    ['--report naming the input file', () => [good(), '--reason', 'r', '--report', world.path('good.csv')], 'good.csv is the input file good.csv: write to another path'],
   ])('%s', async (_name, args, message) => {
     const r = await world.cli('batch', 'run', ...(args() as string[]));
     expect(r.code, r.stderr).toBe(2);

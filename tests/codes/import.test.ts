@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
 import { REPO_ROOT, type CliResult } from '../support/cliHarness.js';
@@ -235,12 +235,30 @@ describe('codes import: files that cannot be read (exit 2, nothing imported)', (
     const unwritable = await cli('codes', 'import', file, '--reward', 'POOL', '--report', files.path('no/such/dir/report.csv'));
     expect([unwritable.code, unwritable.stderr]).toEqual([2, expect.stringContaining('--report ' + files.path('no/such/dir/report.csv') + ': cannot write it')]);
     const same = await cli('codes', 'import', file, '--reward', 'POOL', '--report', file);
-    expect([same.code, same.stderr]).toEqual([2, expect.stringContaining('--report names the file being imported')]);
+    expect([same.code, same.stderr]).toEqual([2, expect.stringContaining(`--report ${file} is the input file`)]);
     expect(readFileSync(file, 'utf8')).toBe('code\nA-1\n');
     const report = files.path('fatal-report.csv');
     const fatal = await cli('codes', 'import', files.write('code\n"A\n'), '--reward', 'POOL', '--report', report);
     expect(fatal.code).toBe(2);
     expect(existsSync(report)).toBe(false);
+    expect(await poolCodes(s.db, s.reward('POOL'))).toEqual([]);
+  });
+
+  it('--report never harms what is there: a failing import keeps an existing file, a link to the input is refused (issue 11)', async () => {
+    const file = files.write('code\nA-1\n');
+    const kept = files.path('kept-report.csv');
+    writeFileSync(kept, 'an earlier report\n');
+    const fatal = await cli('codes', 'import', files.write('code\n"A\n'), '--reward', 'POOL', '--report', kept);
+    expect(fatal.code).toBe(2);
+    expect(readFileSync(kept, 'utf8')).toBe('an earlier report\n');
+    expect(existsSync(`${kept}.partial`)).toBe(false);
+    for (const [how, link] of [['symlink', symlinkSync], ['hard link', linkSync]] as const) {
+      const path = files.path(`report-${how.replace(' ', '-')}.csv`);
+      link(file, path);
+      const r = await cli('codes', 'import', file, '--reward', 'POOL', '--report', path);
+      expect([how, r.code, r.stderr]).toEqual([how, 2, expect.stringContaining(`--report ${path} is the input file`)]);
+      expect(readFileSync(file, 'utf8')).toBe('code\nA-1\n');
+    }
     expect(await poolCodes(s.db, s.reward('POOL'))).toEqual([]);
   });
 

@@ -87,6 +87,23 @@ describe('codes export', () => {
   });
 });
 
+describe('CSV formula injection (issue 11)', () => {
+  it('codes and lots a spreadsheet would run come back neutralised in the export and the import report', async () => {
+    const file = files.write('code,lot\n"=HYPERLINK(""http://evil"",""x"")",=1+1\n+SUM(A1),L\n-2+3,L\n@cmd,L\n+SUM(A1),L\n');
+    const report = files.path('formula-report.csv');
+    const r = await cli('codes', 'import', file, '--reward', 'OTHER', '--skip-invalid', '--report', report);
+    expect(r.code, r.stderr).toBe(0);
+    const exported = await cli('codes', 'export', '--reward', 'OTHER', '--status', 'available');
+    expect(exported.code, exported.stderr).toBe(0);
+    const cells = exported.stdout.trim().split('\n').slice(1).map((l) => l.replace(/,OTHER,/, '|').split(',')[0]);
+    expect(cells).toEqual(expect.arrayContaining([`"'=HYPERLINK(""http://evil""`, "'+SUM(A1)|L", "'-2+3|L", "'@cmd|L"]));
+    expect(exported.stdout).toContain("|'=1+1".replace('|', ',OTHER,'));
+    expect(exported.stdout.split('\n').every((line) => !/(^|,)[=+\-@]/.test(line))).toBe(true);
+    // The report lists the duplicate +SUM(A1) on line 6, neutralised too.
+    expect(readFileSync(report, 'utf8')).toContain("6,'+SUM(A1),");
+  });
+});
+
 describe('codes void', () => {
   it('asks for --yes without a terminal, and changes nothing', async () => {
     const before = await codesFootprint(s.db);
