@@ -29,44 +29,65 @@ const MATCH: Record<VoidBy, string> = {
 };
 
 /**
- * Voids the matching available codes (expired ones included) in one transaction. A redeemed code
- * is held by a live redemption (invariant 3 of docs/domain.md): it is never touched, only reported;
- * cancel that redemption with --codes void to retire it. The update re-checks status row by row, so
- * a code a redemption claims meanwhile is skipped, not voided. One audit row records who and why.
+ * Voids the matching available codes (expired ones included). A redeemed code is held by a live
+ * redemption (invariant 3 of docs/domain.md): it is never touched, only reported; cancel that
+ * redemption with --codes void to retire it. One audit row records who and why.
+ *
+ * Ask first, then lock: the plan is read in a transaction of its own, ended before the question,
+ * so nothing is held while the operator reads it (no snapshot, no lock, for as long as they take).
+ * The void then runs in a second transaction that makes the plan again (the pool may have moved
+ * meanwhile: the result counts what was voided then) and updates with a status re-check row by
+ * row, so a code a redemption claims meanwhile is skipped, not voided.
  */
 export async function voidCodes(database: Database, req: VoidRequest): Promise<VoidResult> {
   if (req.by === 'file') await inputSize(req.value);
   return database.withConnection(async (conn) => {
-    await conn.exec('begin');
-    try {
+    const asked = await inTransaction(conn, 'rollback', () => planVoid(conn, req));
+    if (req.dryRun || asked.available === 0) return voidResult(req, asked, 0);
+    await req.confirm(asked);
+    return inTransaction(conn, 'commit', async () => {
       const plan = await planVoid(conn, req);
-      let voided = 0;
-      if (!req.dryRun && plan.available > 0) {
-        await req.confirm(plan);
-        const { rows } = await conn.query<{ n: number }>(
-          `with v as (update reward_promo_code p set status = 'voided'
-                      where p.merchant_id = $1 and p.reward_id = $2 and ${MATCH[req.by]} and p.status = 'available' returning 1)
-           select count(*)::int as n from v`,
-          [req.merchantId, req.reward.id, ...(req.by === 'file' ? [] : [req.value])],
-        );
-        voided = rows[0]!.n;
-        await conn.query(
-          `insert into audit_log (merchant_id, actor, action, target_type, target_id, reason, details)
-           values ($1, $2, 'codes_void', 'reward', $3, $4, $5::jsonb)`,
-          [req.merchantId, req.actor, req.reward.id, req.reason, JSON.stringify({ by: req.by, value: req.value, voided, held: plan.held })],
-        );
-        if (req.by === 'batch') await conn.query(`update code_import_batches set voided_at = coalesce(voided_at, now()) where id = $1`, [req.value]);
-      }
-      await conn.exec(req.dryRun || voided === 0 ? 'rollback' : 'commit');
-      const result: VoidResult = { success: true, dry_run: req.dryRun, message: '', reward_code: req.reward.rewardCode, by: req.by, value: req.value, ...plan, voided };
-      result.success = plan.matched > 0 && plan.held === 0 && plan.not_found === 0;
-      result.message = renderVoidMessage(result);
-      return result;
-    } catch (error) {
-      await conn.exec('rollback').catch(() => {});
-      throw error;
-    }
+      return voidResult(req, plan, plan.available > 0 ? await voidMatching(conn, req, plan) : 0);
+    });
   });
+}
+
+async function inTransaction<T>(conn: RawConnection, end: 'commit' | 'rollback', work: () => Promise<T>): Promise<T> {
+  await conn.exec('begin');
+  try {
+    const value = await work();
+    await conn.exec(end);
+    return value;
+  } catch (error) {
+    await conn.exec('rollback').catch(() => {});
+    throw error;
+  }
+}
+
+/** The update and its audit row; how many codes it voided. */
+async function voidMatching(conn: RawConnection, req: VoidRequest, plan: VoidPlan): Promise<number> {
+  const { rows } = await conn.query<{ n: number }>(
+    `with v as (update reward_promo_code p set status = 'voided'
+                where p.merchant_id = $1 and p.reward_id = $2 and ${MATCH[req.by]} and p.status = 'available' returning 1)
+     select count(*)::int as n from v`,
+    [req.merchantId, req.reward.id, ...(req.by === 'file' ? [] : [req.value])],
+  );
+  const voided = rows[0]!.n;
+  if (voided === 0) return 0; // every code was claimed meanwhile: nothing changed, nothing to audit
+  await conn.query(
+    `insert into audit_log (merchant_id, actor, action, target_type, target_id, reason, details)
+     values ($1, $2, 'codes_void', 'reward', $3, $4, $5::jsonb)`,
+    [req.merchantId, req.actor, req.reward.id, req.reason, JSON.stringify({ by: req.by, value: req.value, voided, held: plan.held })],
+  );
+  if (req.by === 'batch') await conn.query(`update code_import_batches set voided_at = coalesce(voided_at, now()) where id = $1`, [req.value]);
+  return voided;
+}
+
+function voidResult(req: VoidRequest, plan: VoidPlan, voided: number): VoidResult {
+  const result: VoidResult = { success: true, dry_run: req.dryRun, message: '', reward_code: req.reward.rewardCode, by: req.by, value: req.value, ...plan, voided };
+  result.success = plan.matched > 0 && plan.held === 0 && plan.not_found === 0;
+  result.message = renderVoidMessage(result);
+  return result;
 }
 
 async function planVoid(conn: RawConnection, req: VoidRequest): Promise<VoidPlan> {

@@ -223,6 +223,25 @@ describe('a confirmation prompt on a terminal', () => {
     expect(await world.footprint()).toEqual(before);
   });
 
+  it.skipIf(!tmux)('"y" at `codes void`: asked first, then locked (no transaction open while it waits), then voided', async () => {
+    const file = world.file('ask-first.csv', ['code', 'ASK-1', 'ASK-2', 'ASK-3']);
+    const imported = await cli('codes', 'import', file, '--reward', 'IMPORTED', '--lot', 'ask-first');
+    expect(imported.code, imported.stderr).toBe(0);
+    const session = await prompt(['codes', 'void', '--lot', 'ask-first', '--reward', 'IMPORTED', '--reason', 'prompt test']);
+    // The question is on the screen: the command holds no transaction (no snapshot, no lock).
+    const open = await sql<{ pid: number; state: string }>`
+      select pid, state from pg_stat_activity
+      where datname = current_database() and application_name = 'redeemctl' and xact_start is not null
+        and pid <> pg_backend_pid()`.execute(world.db);
+    expect(open.rows).toEqual([]);
+    await session.send('y', 'Enter');
+    const { code, screen } = await exited(session);
+    expect(code, screen).toBe(0);
+    const statuses = await sql<{ status: string; n: number }>`
+      select status, count(*)::int as n from reward_promo_code where lot = 'ask-first' group by status`.execute(world.db);
+    expect(statuses.rows).toEqual([{ status: 'voided', n: 3 }]);
+  });
+
   it.skipIf(!tmux)('Ctrl-C and "n" at `cancel --batch`: 130 and 1, nothing cancelled', async () => {
     const batchId = 'b-prompt-test';
     const file = world.file('prompt.csv', ['email,reward_code', 'm1@int.test,PLAIN', 'm2@int.test,PLAIN']);
@@ -266,7 +285,8 @@ describe('batch run stopped part-way', () => {
     expect(done).toBeLessThan(ROWS);
 
     // What it says: rows done of the total, the batch id, the exact command to resume.
-    const headline = first.stderr.split('\n')[0]!;
+    // A slow run may have printed plain progress lines first (stderr is not a terminal).
+    const headline = afterProgress(first.stderr)[0]!;
     const match = headline.match(/^Interrupted by SIGINT: batch (\S+) stopped after ([\d,]+) of 3,000 rows \(granted ([\d,]+), refused 0\); the rows in flight finished first, so no row is half-done\.$/);
     expect(match, first.stderr).not.toBeNull();
     expect(match![1]).toBe(batchId);
@@ -373,7 +393,7 @@ describe('codes import stopped part-way', () => {
     const first = await run.done;
     expect(first.code, first.stderr).toBe(130);
     expect(first.stdout).toBe('');
-    const [headline, how, command] = first.stderr.trimEnd().split('\n');
+    const [headline, how, command] = afterProgress(first.stderr);
     expect(headline).toMatch(
       /^Interrupted by SIGINT while (reading codes\.csv|checking for duplicates|importing): nothing was imported from codes\.csv \(the import is one transaction; it was rolled back\)\. It had read [\d,]+ rows\.$/,
     );
@@ -411,3 +431,10 @@ describe('the printed command line', () => {
     expect(line).toBe(`redeemctl '--database-url=postgres://ops:****@db:5432/r' batch run 'a b.csv' --reason x`);
   });
 });
+
+/** stderr's lines from the interruption message on: plain progress lines before it are skipped. */
+function afterProgress(stderr: string): string[] {
+  const lines = stderr.trimEnd().split('\n');
+  const at = lines.findIndex((line) => line.startsWith('Interrupted by'));
+  return at < 0 ? lines : lines.slice(at);
+}
