@@ -62,6 +62,12 @@ const BENCHES: Record<string, () => Promise<object>> = {
   async api() {
     return (await import('./apiBench.js')).measureApi(log);
   },
+  async claim() {
+    return (await import('./claimBench.js')).measureClaimBench(log);
+  },
+  async cancel() {
+    return (await import('./cancelBench.js')).measureCancel(log);
+  },
 };
 
 async function main(): Promise<void> {

@@ -5,141 +5,137 @@
 --
 
 --
--- Name: cancel_redemptions(uuid, text, text, text, text, text, boolean, boolean); Type: FUNCTION; Schema: public; Owner: -
+-- Name: cancel_redemptions(uuid, text, text, text, text, text, boolean, boolean, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.cancel_redemptions(p_merchant_id uuid, p_by text, p_value text, p_actor text, p_reason text, p_codes text DEFAULT 'release'::text, p_force_used boolean DEFAULT false, p_dry_run boolean DEFAULT false) RETURNS jsonb
+CREATE FUNCTION public.cancel_redemptions(p_merchant_id uuid, p_by text, p_value text, p_actor text, p_reason text, p_codes text DEFAULT 'release'::text, p_force_used boolean DEFAULT false, p_dry_run boolean DEFAULT false, p_limit integer DEFAULT NULL::integer) RETURNS jsonb
     LANGUAGE plpgsql
     AS $$
 declare
+  v_total     int;
+  v_live      int;
+  v_done      int;
+  v_used      jsonb;
   v_ids       uuid[];
-  v_row       reward_redemptions_ledger;
-  v_reward    reward_master;
-  v_limit     transaction_limits;
-  v_tz        text;
-  v_after     bigint;
-  v_total     int := 0;
-  v_live      int := 0;
-  v_used      jsonb := '[]'::jsonb;
-  v_rows      jsonb := '[]'::jsonb;
-  v_refunded  bigint := 0;
-  v_codes_n   int := 0;
-  v_released  int := 0;
-  v_voided    int := 0;
-  v_used_void int := 0;
-  v_code      text;
-  v_code_why  text;
+  v_rows      jsonb;
+  v_refunded  bigint;
+  v_codes_n   int;
+  v_released  int;
+  v_voided    int;
+  v_used_void int;
+  v_more      boolean := false;
   v_notes     text[] := '{}';
 begin
   if nullif(btrim(p_actor), '') is null or nullif(btrim(p_reason), '') is null then
     raise exception 'cancelling needs an actor and a reason' using errcode = 'RD002';
   end if;
-  if p_codes not in ('release', 'void') then
-    raise exception 'codes must be release or void, not %', p_codes using errcode = 'RD001';
+  if p_codes is null or p_codes not in ('release', 'void') then
+    raise exception 'codes must be release or void, not %', coalesce(p_codes, 'null') using errcode = 'RD001';
+  end if;
+  if p_limit is not null and p_limit < 1 then
+    raise exception 'the chunk size must be at least 1, not %', p_limit using errcode = 'RD001';
   end if;
 
-  -- Lock in id order, so two overlapping cancels cannot deadlock.
-  select array_agg(l.id order by l.id) into v_ids
-  from (select id from reward_redemptions_ledger
-        where id in (select rd_select_rows(p_merchant_id, p_by, p_value))
-        order by id for update) l;
-  v_total := coalesce(cardinality(v_ids), 0);
+  -- The whole selection, read without locks: the refusals hold for all of it, not one chunk.
+  select count(*), count(*) filter (where success and cancelled_at is null),
+         count(*) filter (where success and cancelled_at is not null),
+         coalesce(jsonb_agg(code order by user_id, promo_code_id nulls first, id)
+                  filter (where success and cancelled_at is null and used_at is not null), '[]')
+    into v_total, v_live, v_done, v_used
+  from reward_redemptions_ledger where id in (select rd_select_rows(p_merchant_id, p_by, p_value));
   if v_total = 0 then
     return jsonb_build_object('success', false, 'error_code', 'REDEMPTION_NOT_FOUND',
       'message', format('No redemption found for %s %s', p_by, p_value), 'cancelled', 0);
   end if;
-
-  select count(*) filter (where success and cancelled_at is null),
-         coalesce(jsonb_agg(code) filter (where success and cancelled_at is null and used_at is not null), '[]')
-    into v_live, v_used
-  from reward_redemptions_ledger where id = any (v_ids);
-  if not exists (select 1 from reward_redemptions_ledger where id = any (v_ids) and success) then
+  if v_live + v_done = 0 then
     return jsonb_build_object('success', false, 'error_code', 'NOT_REDEEMED',
       'message', 'The request failed, so nothing was redeemed and there is nothing to cancel', 'cancelled', 0);
   end if;
   if v_live = 0 then
-    return jsonb_build_object('success', true, 'error_code', null, 'info_code', 'ALREADY_CANCELLED',
-      'message', 'Already cancelled; nothing changed', 'cancelled', 0, 'already_cancelled', v_total,
-      'points_refunded', 0, 'rows', '[]'::jsonb);
+    return rd_cancel_nothing_left(v_done);
   end if;
   if jsonb_array_length(v_used) > 0 and not p_force_used then
-    return jsonb_build_object('success', false, 'error_code', 'ALREADY_USED',
-      'message', format('%s redemption(s) already used; cancel with force to refund them anyway (their codes are voided, never released)', jsonb_array_length(v_used)),
-      'used_codes', v_used, 'cancelled', 0);
+    return rd_cancel_used_refusal(v_used);
   end if;
 
-  select time_zone into v_tz from merchants where id = p_merchant_id;
-  for v_row in select * from reward_redemptions_ledger
-               where id = any (v_ids) and success and cancelled_at is null
-               order by user_id, promo_code_id nulls first, id loop
-    -- What happens to the row's pool code: a used one has been seen, so it is voided even when
-    -- release was asked for (docs/domain.md, "After redemption").
-    v_code := null;
-    v_code_why := null;
-    if v_row.promo_code_id is not null then
-      v_codes_n := v_codes_n + 1;
-      if v_row.used_at is not null then
-        v_code := 'voided';
-        v_code_why := 'used';
-        v_voided := v_voided + 1;
-        if p_codes = 'release' then v_used_void := v_used_void + 1; end if;
-      elsif p_codes = 'void' then
-        v_code := 'voided';
-        v_code_why := 'requested';
-        v_voided := v_voided + 1;
-      else
-        v_code := 'released';
-        v_released := v_released + 1;
-      end if;
+  -- 1. This call's rows. A dry run reads them all; a cancel locks at most p_limit, in one order.
+  if p_dry_run then
+    select array_agg(id order by user_id, promo_code_id nulls first, id) into v_ids
+    from reward_redemptions_ledger
+    where id in (select rd_select_rows(p_merchant_id, p_by, p_value)) and success and cancelled_at is null;
+  else
+    select array_agg(l.id order by l.user_id, l.promo_code_id nulls first, l.id) into v_ids
+    from (select id, user_id, promo_code_id from reward_redemptions_ledger
+          where id in (select rd_select_rows(p_merchant_id, p_by, p_value)) and success and cancelled_at is null
+          order by user_id, promo_code_id nulls first, id
+          limit p_limit
+          for update) l;
+    if v_ids is null then
+      -- A concurrent cancel took the rest between the read above and the lock.
+      return rd_cancel_nothing_left(v_done + v_live);
     end if;
-    v_rows := v_rows || jsonb_build_object('redemption_id', v_row.id, 'redemption_code', v_row.code,
-      'user_id', v_row.user_id, 'promo_code', v_row.promo_code, 'qty', v_row.qty,
-      'points_refunded', v_row.points_deducted, 'was_used', v_row.used_at is not null,
-      'code', v_code, 'code_reason', v_code_why);
-    v_refunded := v_refunded + v_row.points_deducted;
-    continue when p_dry_run;
+    -- Locked now: a row marked used since the read above refuses this chunk.
+    select coalesce(jsonb_agg(code order by user_id, promo_code_id nulls first, id), '[]') into v_used
+    from reward_redemptions_ledger where id = any (v_ids) and used_at is not null;
+    if jsonb_array_length(v_used) > 0 and not p_force_used then
+      return rd_cancel_used_refusal(v_used);
+    end if;
+  end if;
 
-    update reward_redemptions_ledger
-       set cancelled_at = now(), cancelled_by = p_actor, cancel_reason = p_reason
-     where id = v_row.id;
-    if v_row.points_deducted > 0 then
-      update user_wallet set points_balance = points_balance + v_row.points_deducted, updated_at = now()
-       where user_id = v_row.user_id
-      returning points_balance into v_after;
-      insert into wallet_ledger (merchant_id, user_id, direction, amount, signed_amount, balance_before,
-                                 balance_after, source_type, source_id, note)
-      values (p_merchant_id, v_row.user_id, 'earn', v_row.points_deducted, v_row.points_deducted,
-              v_after - v_row.points_deducted, v_after, 'redemption_cancellation', v_row.id::text, p_reason);
-    end if;
-    if v_code is not null then
-      update reward_promo_code
-         set status = case when v_code = 'released' then 'available' else 'voided' end,
-             ledger_id = null, redeemed_at = null
-       where id = v_row.promo_code_id;
-    end if;
-    -- Free the shared counters this row took (user-scope limits read the ledger, so they free
-    -- themselves once cancelled_at is set).
-    select * into v_reward from reward_master where id = v_row.reward_id;
-    if not v_reward.assign_promocode and v_reward.stock_total is not null then
-      update reward_stock_usage set issued = greatest(issued - v_row.qty, 0) where reward_id = v_reward.id;
-    end if;
-    for v_limit in select * from transaction_limits where reward_id = v_reward.id and active and scope = 'total' loop
-      update limit_usage set used = greatest(used - v_row.qty, 0)
-       where limit_id = v_limit.id and window_start = rd_window_start(v_limit.time_unit, v_tz, v_row.redeemed_at);
-    end loop;
-  end loop;
+  -- 2. The settings of the rows' rewards, shared, in reward order (sql/0017, the lock a redemption
+  -- holds): a stock or limit change that recounts a counter waits for this chunk to commit, and
+  -- one that committed before is read by the counter step below.
+  if not p_dry_run then
+    perform rd_cancel_lock_settings(v_ids);
+  end if;
+
+  -- What happens to each row and its pool code: a used code has been seen, so it is voided even
+  -- when release was asked for (docs/domain.md, "After redemption").
+  select coalesce(jsonb_agg(jsonb_build_object('redemption_id', r.id, 'redemption_code', r.code,
+           'user_id', r.user_id, 'promo_code', r.promo_code, 'qty', r.qty,
+           'points_refunded', r.points_deducted, 'was_used', r.used_at is not null,
+           'code', r.code_action, 'code_reason', r.code_why) order by r.user_id, r.promo_code_id nulls first, r.id), '[]'),
+         coalesce(sum(r.points_deducted), 0), count(r.promo_code_id),
+         count(*) filter (where r.code_action = 'released'), count(*) filter (where r.code_action = 'voided'),
+         count(*) filter (where r.code_why = 'used' and p_codes = 'release')
+    into v_rows, v_refunded, v_codes_n, v_released, v_voided, v_used_void
+  from (select l.*,
+               case when l.promo_code_id is null then null
+                    when l.used_at is not null or p_codes = 'void' then 'voided' else 'released' end as code_action,
+               case when l.promo_code_id is null then null when l.used_at is not null then 'used'
+                    when p_codes = 'void' then 'requested' end as code_why
+        from reward_redemptions_ledger l where l.id = any (v_ids)) r;
 
   if not p_dry_run then
+    update reward_redemptions_ledger
+       set cancelled_at = now(), cancelled_by = p_actor, cancel_reason = p_reason
+     where id = any (v_ids);
+    -- Whether rows remain for another chunk, the audit row and the notification: before the
+    -- wallets, which are held from their lock to the commit.
+    if p_limit is not null then
+      v_more := exists (select 1 from reward_redemptions_ledger
+                        where id in (select rd_select_rows(p_merchant_id, p_by, p_value)) and success and cancelled_at is null);
+    end if;
     insert into audit_log (merchant_id, actor, action, target_type, target_id, reason, details)
     values (p_merchant_id, p_actor, 'cancel', p_by, p_value, p_reason,
             jsonb_build_object('rows', jsonb_array_length(v_rows), 'points_refunded', v_refunded,
                                'codes', p_codes, 'force_used', p_force_used,
-                               'codes_released', v_released, 'codes_voided', v_voided));
+                               'codes_released', v_released, 'codes_voided', v_voided, 'chunk_limit', p_limit));
     -- Only while someone listens: see ledger_listeners in 0001_schema.sql for why.
     if exists (select 1 from ledger_listeners where expires_at > now()) then
       perform pg_notify('redeemctl_ledger', json_build_object('kind', 'cancel', 'merchant_id', p_merchant_id,
         'by', p_by, 'value', p_value, 'rows', jsonb_array_length(v_rows))::text);
     end if;
+    -- 3. Wallets, every one before any shared counter.
+    perform rd_cancel_refund(p_merchant_id, v_ids, p_reason);
+    -- 4. Pool codes.
+    update reward_promo_code p
+       set status = case when l.used_at is null and p_codes = 'release' then 'available' else 'voided' end,
+           ledger_id = null, redeemed_at = null
+      from reward_redemptions_ledger l
+     where l.id = any (v_ids) and p.id = l.promo_code_id;
+    -- 5. The shared counters, last: each once, for one short statement, until the commit.
+    perform rd_cancel_counters(p_merchant_id, v_ids);
   end if;
 
   -- "1 code(s) released, 1 used code(s) voided, not released"; with void asked, all are "voided".
@@ -151,9 +147,9 @@ begin
                       jsonb_array_length(v_rows), v_refunded,
                       coalesce(', ' || nullif(array_to_string(v_notes, ', '), ''), '')),
     'cancelled', case when p_dry_run then 0 else jsonb_array_length(v_rows) end,
-    'already_cancelled', v_total - v_live, 'points_refunded', v_refunded,
+    'already_cancelled', v_done, 'points_refunded', v_refunded,
     'codes', p_codes, 'codes_affected', v_codes_n, 'codes_released', v_released, 'codes_voided', v_voided,
-    'rows', v_rows);
+    'more', v_more, 'rows', v_rows);
 end $$;
 
 --
@@ -307,16 +303,175 @@ begin
 end $$;
 
 --
+-- Name: rd_advance_claim_floor(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_advance_claim_floor(p_reward_id uuid) RETURNS bigint
+    LANGUAGE plpgsql
+    SET enable_sort TO 'off'
+    AS $$
+declare
+  v_version bigint;
+  v_floor bigint;
+  v_marks bigint[];
+  v_next bigint;
+begin
+  -- One statement, so one snapshot: the floor, the marks committed so far, and the first code
+  -- claimable from the lowest of them. Codes that become claimable after this snapshot write
+  -- marks this advance has not seen, and keeps. With no claimable code left, the floor goes past
+  -- every id handed out so far (an import still in flight writes its own mark).
+  select f.version, f.floor_id, m.ids,
+         coalesce((select c.id from reward_promo_code c
+                   where (c.reward_id, c.id) >= (p_reward_id, least(f.floor_id, m.low)) and c.reward_id <= p_reward_id
+                     and c.status = 'available' and c.retired_at is null and (c.expires_at is null or c.expires_at > now())
+                   order by c.reward_id, c.id limit 1),
+                  (select s.last_value + 1 from reward_promo_code_id_seq s))
+    into v_version, v_floor, v_marks, v_next
+  from reward_claim_floor f,
+       lateral (select array_agg(k.mark_id) as ids, min(k.code_id) as low
+                from reward_claim_marks k where k.reward_id = p_reward_id) m
+  where f.reward_id = p_reward_id;
+  if not found or (v_next = v_floor and v_marks is null) then
+    return v_floor;
+  end if;
+  perform 1 from reward_claim_floor where reward_id = p_reward_id and version = v_version for update skip locked;
+  if not found then
+    return null;
+  end if;
+  update reward_claim_floor set floor_id = v_next, version = version + 1 where reward_id = p_reward_id;
+  if v_marks is not null then
+    delete from reward_claim_marks where mark_id = any (v_marks);
+  end if;
+  return v_next;
+end $$;
+
+--
 -- Name: rd_available_codes(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.rd_available_codes(p_reward_id uuid, p_limit integer) RETURNS integer
     LANGUAGE sql STABLE
+    SET enable_sort TO 'off'
     AS $$
   select count(*)::int
   from (select 1 from reward_promo_code
-        where reward_id = p_reward_id and status = 'available' and (expires_at is null or expires_at > now())
-        limit p_limit) c
+        where (reward_id, id) >= (p_reward_id, coalesce(rd_claim_floor(p_reward_id), 0)) and reward_id <= p_reward_id
+          and status = 'available' and retired_at is null and (expires_at is null or expires_at > now())
+        order by reward_id, id limit p_limit) c
+$$;
+
+--
+-- Name: rd_cancel_counters(uuid, uuid[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_cancel_counters(p_merchant_id uuid, p_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_tz     text;
+  v_key    uuid;
+  v_start  timestamptz;
+  v_units  bigint;
+begin
+  for v_key, v_units in
+    select l.reward_id, sum(l.qty)
+    from reward_redemptions_ledger l join reward_master m on m.id = l.reward_id
+    where l.id = any (p_ids) and not m.assign_promocode and m.stock_total is not null
+    group by l.reward_id order by l.reward_id
+  loop
+    update reward_stock_usage set issued = greatest(issued - v_units, 0) where reward_id = v_key;
+  end loop;
+
+  if not exists (select 1 from transaction_limits t
+                 where t.reward_id in (select reward_id from reward_redemptions_ledger where id = any (p_ids))
+                   and t.active and t.scope = 'total') then
+    return;
+  end if;
+  select time_zone into v_tz from merchants where id = p_merchant_id;
+  for v_key, v_start, v_units in
+    select t.id, rd_window_start(t.time_unit, v_tz, l.redeemed_at) as window_start, sum(l.qty)
+    from reward_redemptions_ledger l
+    join transaction_limits t on t.reward_id = l.reward_id and t.active and t.scope = 'total'
+    where l.id = any (p_ids) and (t.time_unit = 'all_time' or rd_time_zone_known(v_tz))
+    group by t.reward_id, t.scope, t.time_unit, t.id, 2
+    order by t.reward_id, t.scope, t.time_unit, t.id, 2
+  loop
+    update limit_usage set used = greatest(used - v_units, 0) where limit_id = v_key and window_start = v_start;
+  end loop;
+end $$;
+
+--
+-- Name: rd_cancel_lock_settings(uuid[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_cancel_lock_settings(p_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_reward uuid;
+begin
+  for v_reward in select distinct reward_id from reward_redemptions_ledger
+                  where id = any (p_ids) and reward_id is not null order by reward_id loop
+    perform pg_advisory_xact_lock_shared(rd_reward_settings_key(v_reward));
+  end loop;
+end $$;
+
+--
+-- Name: rd_cancel_nothing_left(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_cancel_nothing_left(p_done integer) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select jsonb_build_object('success', true, 'error_code', null, 'info_code', 'ALREADY_CANCELLED',
+    'message', 'Already cancelled; nothing changed', 'cancelled', 0, 'already_cancelled', p_done,
+    'points_refunded', 0, 'more', false, 'rows', '[]'::jsonb)
+$$;
+
+--
+-- Name: rd_cancel_refund(uuid, uuid[], text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_cancel_refund(p_merchant_id uuid, p_ids uuid[], p_note text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform 1 from user_wallet
+   where user_id in (select user_id from reward_redemptions_ledger where id = any (p_ids) and points_deducted > 0)
+   order by user_id
+   for update;
+  with refund as (
+    select user_id, sum(points_deducted) as amount
+    from reward_redemptions_ledger where id = any (p_ids) and points_deducted > 0
+    group by user_id
+  ), wallet as (
+    update user_wallet w set points_balance = w.points_balance + r.amount, updated_at = now()
+      from refund r where w.user_id = r.user_id
+    returning w.user_id, w.points_balance - r.amount as before
+  )
+  insert into wallet_ledger (merchant_id, user_id, direction, amount, signed_amount, balance_before,
+                             balance_after, source_type, source_id, note)
+  select p_merchant_id, l.user_id, 'earn', l.points_deducted, l.points_deducted,
+         w.before + sum(l.points_deducted) over running - l.points_deducted,
+         w.before + sum(l.points_deducted) over running,
+         'redemption_cancellation', l.id::text, p_note
+  from reward_redemptions_ledger l join wallet w on w.user_id = l.user_id
+  where l.id = any (p_ids) and l.points_deducted > 0
+  window running as (partition by l.user_id order by l.promo_code_id nulls first, l.id
+                     rows between unbounded preceding and current row)
+  order by l.user_id, l.promo_code_id nulls first, l.id;
+end $$;
+
+--
+-- Name: rd_cancel_used_refusal(jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_cancel_used_refusal(p_used jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select jsonb_build_object('success', false, 'error_code', 'ALREADY_USED',
+    'message', format('%s redemption(s) already used; cancel with force to refund them anyway (their codes are voided, never released)', jsonb_array_length(p_used)),
+    'used_codes', p_used, 'cancelled', 0)
 $$;
 
 --
@@ -325,13 +480,62 @@ $$;
 
 CREATE FUNCTION public.rd_claim_codes(p_reward_id uuid, p_quantity integer, OUT code_ids bigint[], OUT codes text[]) RETURNS record
     LANGUAGE plpgsql
+    SET enable_sort TO 'off'
     AS $$
+declare
+  v_floor bigint := coalesce(rd_claim_floor(p_reward_id), 0);
 begin
   select array_agg(c.id order by c.id), array_agg(c.promo_code order by c.id) into code_ids, codes
   from (select id, promo_code from reward_promo_code
-        where reward_id = p_reward_id and status = 'available' and (expires_at is null or expires_at > now())
-        order by id limit p_quantity
+        where (reward_id, id) >= (p_reward_id, v_floor) and reward_id <= p_reward_id
+          and status = 'available' and retired_at is null and (expires_at is null or expires_at > now())
+        order by reward_id, id limit p_quantity
         for update skip locked) c;
+  -- Move the floor once the claim starts a few codes past it, and on a shortage (so an empty
+  -- pool's next request starts at its end).
+  if coalesce(cardinality(code_ids), 0) < p_quantity or code_ids[1] - v_floor >= 32 then
+    perform rd_advance_claim_floor(p_reward_id);
+  end if;
+end $$;
+
+--
+-- Name: rd_claim_floor(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_claim_floor(p_reward_id uuid) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$
+  select least(coalesce((select floor_id from reward_claim_floor where reward_id = p_reward_id), 0),
+               (select min(code_id) from reward_claim_marks where reward_id = p_reward_id))
+$$;
+
+--
+-- Name: rd_claim_mark_row(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_claim_mark_row() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  insert into reward_claim_marks (reward_id, code_id) values (new.reward_id, new.id);
+  return null;
+end $$;
+
+--
+-- Name: rd_claim_marks_on_insert(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_claim_marks_on_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  with lowest as (
+    select reward_id, min(id) as code_id from new_rows group by reward_id
+  ), floors as (
+    insert into reward_claim_floor (reward_id) select reward_id from lowest on conflict (reward_id) do nothing
+  )
+  insert into reward_claim_marks (reward_id, code_id) select reward_id, code_id from lowest;
+  return null;
 end $$;
 
 --
@@ -792,6 +996,34 @@ begin
     on conflict (reward_id) do update set issued = excluded.issued;
   end if;
   return null;
+end $$;
+
+--
+-- Name: rd_sweep_expired_codes(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rd_sweep_expired_codes(p_limit integer DEFAULT 5000) RETURNS integer
+    LANGUAGE plpgsql
+    SET enable_sort TO 'off'
+    AS $$
+declare
+  v_count int;
+  v_rewards uuid[];
+  v_reward uuid;
+begin
+  with due as (
+    select id from reward_promo_code
+    where status = 'available' and retired_at is null and expires_at is not null and expires_at <= now()
+    order by expires_at limit p_limit
+    for update skip locked
+  ), retired as (
+    update reward_promo_code p set retired_at = now() from due where p.id = due.id returning p.reward_id
+  )
+  select count(*)::int, array_agg(distinct reward_id) into v_count, v_rewards from retired;
+  foreach v_reward in array coalesce(v_rewards, '{}') loop
+    perform rd_advance_claim_floor(v_reward);
+  end loop;
+  return v_count;
 end $$;
 
 --
@@ -1427,6 +1659,39 @@ CREATE TABLE public.redeemctl_migrations (
 );
 
 --
+-- Name: reward_claim_floor; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reward_claim_floor (
+    reward_id uuid NOT NULL,
+    floor_id bigint DEFAULT 0 NOT NULL,
+    version bigint DEFAULT 0 NOT NULL
+);
+
+--
+-- Name: reward_claim_marks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reward_claim_marks (
+    mark_id bigint NOT NULL,
+    reward_id uuid NOT NULL,
+    code_id bigint NOT NULL
+);
+
+--
+-- Name: reward_claim_marks_mark_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.reward_claim_marks ALTER COLUMN mark_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.reward_claim_marks_mark_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: reward_points_conditions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1462,6 +1727,7 @@ CREATE TABLE public.reward_promo_code (
     ledger_id uuid,
     import_batch_id uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retired_at timestamp with time zone,
     CONSTRAINT reward_promo_code_check CHECK (((status = 'redeemed'::text) = (ledger_id IS NOT NULL))),
     CONSTRAINT reward_promo_code_status_check CHECK ((status = ANY (ARRAY['available'::text, 'redeemed'::text, 'voided'::text])))
 );
@@ -1691,6 +1957,20 @@ ALTER TABLE ONLY public.redemption_requests
     ADD CONSTRAINT redemption_requests_pkey PRIMARY KEY (merchant_id, event_id);
 
 --
+-- Name: reward_claim_floor reward_claim_floor_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reward_claim_floor
+    ADD CONSTRAINT reward_claim_floor_pkey PRIMARY KEY (reward_id);
+
+--
+-- Name: reward_claim_marks reward_claim_marks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reward_claim_marks
+    ADD CONSTRAINT reward_claim_marks_pkey PRIMARY KEY (mark_id);
+
+--
 -- Name: reward_master reward_master_merchant_id_reward_code_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1870,6 +2150,12 @@ CREATE INDEX redemption_requests_merchant_time ON public.redemption_requests USI
 CREATE INDEX redemption_requests_source ON public.redemption_requests USING btree (source_type, source_id);
 
 --
+-- Name: reward_claim_marks_reward; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reward_claim_marks_reward ON public.reward_claim_marks USING btree (reward_id, code_id);
+
+--
 -- Name: reward_points_conditions_reward; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1879,7 +2165,7 @@ CREATE INDEX reward_points_conditions_reward ON public.reward_points_conditions 
 -- Name: reward_promo_code_claim; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX reward_promo_code_claim ON public.reward_promo_code USING btree (reward_id, id) WHERE (status = 'available'::text);
+CREATE INDEX reward_promo_code_claim ON public.reward_promo_code USING btree (reward_id, id) WHERE ((status = 'available'::text) AND (retired_at IS NULL));
 
 --
 -- Name: reward_promo_code_expiry; Type: INDEX; Schema: public; Owner: -
@@ -1892,6 +2178,12 @@ CREATE INDEX reward_promo_code_expiry ON public.reward_promo_code USING btree (r
 --
 
 CREATE INDEX reward_promo_code_stats ON public.reward_promo_code USING btree (reward_id, status, lot);
+
+--
+-- Name: reward_promo_code_sweep; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reward_promo_code_sweep ON public.reward_promo_code USING btree (expires_at) WHERE ((status = 'available'::text) AND (retired_at IS NULL) AND (expires_at IS NOT NULL));
 
 --
 -- Name: reward_promo_code_unique; Type: INDEX; Schema: public; Owner: -
@@ -1934,6 +2226,18 @@ CREATE TRIGGER merchants_recount_limits AFTER UPDATE OF time_zone ON public.merc
 --
 
 CREATE TRIGGER reward_master_recount_stock AFTER UPDATE OF stock_total, assign_promocode ON public.reward_master FOR EACH ROW WHEN (((old.stock_total IS DISTINCT FROM new.stock_total) OR (old.assign_promocode IS DISTINCT FROM new.assign_promocode))) EXECUTE FUNCTION public.rd_stock_counts_changes();
+
+--
+-- Name: reward_promo_code reward_promo_code_claim_marks_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER reward_promo_code_claim_marks_insert AFTER INSERT ON public.reward_promo_code REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.rd_claim_marks_on_insert();
+
+--
+-- Name: reward_promo_code reward_promo_code_claim_marks_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER reward_promo_code_claim_marks_update AFTER UPDATE ON public.reward_promo_code FOR EACH ROW WHEN (((new.status = 'available'::text) AND (new.retired_at IS NULL) AND ((old.status <> 'available'::text) OR (old.retired_at IS NOT NULL) OR (old.expires_at IS DISTINCT FROM new.expires_at) OR (old.reward_id <> new.reward_id)))) EXECUTE FUNCTION public.rd_claim_mark_row();
 
 --
 -- Name: reward_promo_code reward_promo_code_counts_delete; Type: TRIGGER; Schema: public; Owner: -

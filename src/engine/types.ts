@@ -119,6 +119,13 @@ export interface CancelResult {
   codes_released?: number;
   codes_voided?: number;
   used_codes?: string[];
+  /**
+   * Live rows of the selection left uncancelled: from one call of the SQL function with a chunk
+   * size (another call cancels more), or from cancel() stopped between chunks (run it again).
+   */
+  more?: boolean;
+  /** Transactions (chunks) cancel() committed for this result; absent for a dry run. */
+  chunks?: number;
   rows?: Array<{
     redemption_id: string;
     redemption_code: string;

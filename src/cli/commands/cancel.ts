@@ -1,12 +1,15 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
-import { exactlyOne, parseChoice, requireText } from '../parse.js';
+import { exactlyOne, parseChoice, parseWholeNumber, requireText } from '../parse.js';
 import { confirm } from '../confirm.js';
 import { emit } from '../emit.js';
 
-// `cancel`, `use` and `unuse`: the engine's cancelAndUse, whose verdict is the exit code.
+// `cancel`, `use` and `unuse`: the engine's cancelAndUse (cancel through cancelUntilStopped, which
+// stops between chunks on Ctrl-C), whose verdict is the exit code.
 
 const ACTOR_HELP = 'who is acting (env: REDEEMCTL_ACTOR; default: the OS user)';
+/** The largest --chunk-size: a chunk holds its members' wallets until it commits. */
+const MAX_CHUNK_ROWS = 10_000;
 
 function registerCancel(program: CommandUnknownOpts, cli: ProgramBuilder): void {
   const command = program
@@ -21,23 +24,27 @@ function registerCancel(program: CommandUnknownOpts, cli: ProgramBuilder): void 
     .option('--force-used', 'cancel and refund rows already marked used')
     .option('--dry-run', 'show what would be cancelled; change nothing')
     .option('--yes', 'confirm a batch cancel without a prompt')
+    .option('--chunk-size <rows>', `rows cancelled per transaction, 1..${MAX_CHUNK_ROWS} (default: 500); a stopped cancel resumes when run again`)
     .option('--actor <name>', ACTOR_HELP)
     .option('--json', 'one JSON document on stdout');
-  cli.action(command, async (ctx, options) => {
+  cli.action(command, async (ctx, options, _args, self) => {
     const [by, value] = exactlyOne(options, { redemption: '--redemption', code: '--code', event: '--event', batch: '--batch' });
     const reason = requireText('--reason', options.reason, 'to cancel');
     const codes = parseChoice('--codes', options.codes, ['release', 'void'] as const);
+    const chunkRows = options.chunkSize === undefined ? undefined : parseWholeNumber('--chunk-size', options.chunkSize, 1, MAX_CHUNK_ROWS);
     const actor = ctx.actor(options.actor);
     // A batch cancel can refund thousands of rows: it asks first (or takes --yes).
     if (by === 'batch' && !options.dryRun && !options.yes) {
       await confirm(ctx.io, `Cancel every redemption of batch ${value}?`, '--yes');
     }
-    const { cancel } = await import('../../engine/cancelAndUse.js');
-    const { bySuccess } = await import('../../shared/outcome.js');
-    const { renderCancel } = await import('./render/redeem.js');
+    const { cancelUntilStopped } = await import('../../engine/cancelUntilStopped.js');
+    const { commandLine } = await import('../commandLine.js');
+    const { renderCancel, renderCancelStopped } = await import('./render/redeem.js');
     const { db, merchantId } = await ctx.scope();
     const request = { merchantId, by, value, actor, reason, codes, forceUsed: options.forceUsed ?? false, dryRun: options.dryRun ?? false };
-    return emit(ctx, bySuccess(await cancel(db, request)), renderCancel);
+    const resume = commandLine(self);
+    const outcome = await cancelUntilStopped(db, ctx.io, request, { chunkRows, commandLine: resume });
+    return emit(ctx, outcome, renderCancel, { stopped: (result, signal) => renderCancelStopped(result, signal, resume) });
   });
 }
 

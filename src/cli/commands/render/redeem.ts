@@ -69,6 +69,16 @@ export function renderCancel(io: CliIO, result: CancelResult): string {
   ].join('\n');
 }
 
+/** A chunked cancel stopped between chunks by a signal: what was done, and the command that finishes it. */
+export function renderCancelStopped(result: CancelResult, signal: string, commandLine: string): string {
+  return [
+    `Stopped by ${signal} after ${formatCount(result.chunks ?? 0)} chunk(s): ${formatCount(result.cancelled)} redemption(s) cancelled, ` +
+      `refunding ${formatCount(result.points_refunded ?? 0)} points; the rest are not cancelled yet.`,
+    'To finish, run the same command again (rows already cancelled are skipped, never refunded twice):',
+    `  ${commandLine}`,
+  ].join('\n');
+}
+
 export function renderUse(io: CliIO, result: UseResult): string {
   return result.success
     ? `${paint(io, 'green', 'OK')} ${result.message}`
