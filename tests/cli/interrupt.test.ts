@@ -225,9 +225,9 @@ describe('a confirmation prompt on a terminal', () => {
 
   it.skipIf(!tmux)('"y" at `codes void`: asked first, then locked (no transaction open while it waits), then voided', async () => {
     const file = world.file('ask-first.csv', ['code', 'ASK-1', 'ASK-2', 'ASK-3']);
-    const imported = await cli('codes', 'import', file, '--reward', 'IMPORTED', '--lot', 'ask-first');
+    const imported = await cli('codes', 'import', file, '--reward', 'POOL', '--lot', 'ask-first');
     expect(imported.code, imported.stderr).toBe(0);
-    const session = await prompt(['codes', 'void', '--lot', 'ask-first', '--reward', 'IMPORTED', '--reason', 'prompt test']);
+    const session = await prompt(['codes', 'void', '--lot', 'ask-first', '--reward', 'POOL', '--reason', 'prompt test']);
     // The question is on the screen: the command holds no transaction (no snapshot, no lock).
     const open = await sql<{ pid: number; state: string }>`
       select pid, state from pg_stat_activity
