@@ -471,11 +471,15 @@ function wrkRun(url: string, specs: RequestSpec[], connections: number, seconds:
   }
 }
 
+/** serve requires an issuer and an audience (docs/api.md): the bench's tokens carry these. */
+const BENCH_ISSUER = 'https://auth.bench.redeemctl/';
+const BENCH_AUDIENCE = 'redeemctl-api';
+
 async function signTokens(secret: string, merchantId: string, userIds: string[]): Promise<string[]> {
   const key = new TextEncoder().encode(secret);
   const exp = Math.floor(Date.now() / 1000) + 3600;
   return Promise.all(
-    userIds.map((sub) => new SignJWT({ sub, merchant_id: merchantId }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt().setExpirationTime(exp).sign(key)),
+    userIds.map((sub) => new SignJWT({ sub, merchant_id: merchantId }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuer(BENCH_ISSUER).setAudience(BENCH_AUDIENCE).setIssuedAt().setExpirationTime(exp).sign(key)),
   );
 }
 
@@ -560,6 +564,8 @@ export async function measureApi(log: (line: string) => void, options: ApiBenchO
       KAFKA_BROKERS: brokers,
       KAFKA_TOPIC: topic,
       JWT_SECRET: secret,
+      JWT_ISSUER: BENCH_ISSUER,
+      JWT_AUDIENCE: BENCH_AUDIENCE,
       ...(process.env.KAFKAJS_LOG_LEVEL && { KAFKAJS_LOG_LEVEL: process.env.KAFKAJS_LOG_LEVEL }),
     };
     const profileArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];

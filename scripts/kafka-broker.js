@@ -230,28 +230,76 @@ function majorOf(version) {
 // ---------------------------------------------------------------------------------------------
 // config files
 
+/** The listeners of one node: PLAINTEXT (bootstrap, inter-broker), optional SASL_PLAINTEXT and SSL, CONTROLLER. */
+function listenerLines(s) {
+  const listeners = [`PLAINTEXT://${HOST}:${s.port}`];
+  const protocols = ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT'];
+  if (s.saslPort) {
+    listeners.push(`SASL_PLAINTEXT://${HOST}:${s.saslPort}`);
+    protocols.push('SASL_PLAINTEXT:SASL_PLAINTEXT');
+  }
+  if (s.sslPort) {
+    listeners.push(`SSL://${HOST}:${s.sslPort}`);
+    protocols.push('SSL:SSL');
+  }
+  return [
+    `listeners=${[...listeners, `CONTROLLER://${HOST}:${s.controllerPort}`].join(',')}`,
+    `advertised.listeners=${listeners.join(',')}`,
+    `listener.security.protocol.map=${protocols.join(',')}`,
+    ...securityLines(s),
+  ];
+}
+
+/**
+ * The SASL_PLAINTEXT listener takes PLAIN (users listed in its JAAS line) and SCRAM-SHA-256/512
+ * (credentials written into the metadata log at format time, formatStorage's --add-scram). The SSL
+ * listener presents a certificate of our own dev CA and requires a client certificate of it.
+ */
+function securityLines(s) {
+  const lines = [];
+  if (s.saslPort) {
+    const plainUsers = s.saslUsers.map((u) => `user_${u.name}="${u.password}"`).join(' ');
+    lines.push(
+      'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+      `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
+      'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    );
+  }
+  if (s.sslPort) {
+    lines.push(
+      'listener.name.ssl.ssl.keystore.type=PEM',
+      `listener.name.ssl.ssl.keystore.location=${s.tls.serverPem}`,
+      'listener.name.ssl.ssl.truststore.type=PEM',
+      `listener.name.ssl.ssl.truststore.location=${s.tls.ca}`,
+      'listener.name.ssl.ssl.client.auth=required',
+    );
+  }
+  return lines;
+}
+
 function serverProperties(s) {
+  const rf = s.replicas ?? 1;
+  const minIsr = s.minIsr ?? 1;
   const lines = [
-    '# written by scripts/kafka-broker.js: single-node KRaft broker for development and tests',
+    '# written by scripts/kafka-broker.js: KRaft node (broker and controller) for development and tests',
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@${HOST}:${s.controllerPort}`,
-    `listeners=PLAINTEXT://${HOST}:${s.port},CONTROLLER://${HOST}:${s.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${s.port}`,
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `node.id=${s.nodeId ?? 1}`,
+    `controller.quorum.voters=${s.voters ?? `1@${HOST}:${s.controllerPort}`}`,
+    ...listenerLines(s),
     'inter.broker.listener.name=PLAINTEXT',
     'controller.listener.names=CONTROLLER',
     `log.dirs=${s.dataDir}`,
-    // one node: every internal topic with a single replica
-    'offsets.topic.replication.factor=1',
+    // one node: every internal topic with a single replica; a cluster: three, two in sync
+    `offsets.topic.replication.factor=${rf}`,
     'offsets.topic.num.partitions=5',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${rf}`,
+    `transaction.state.log.min.isr=${minIsr}`,
     'transaction.state.log.num.partitions=5',
-    'default.replication.factor=1',
-    'min.insync.replicas=1',
+    `default.replication.factor=${rf}`,
+    `min.insync.replicas=${minIsr}`,
     ...(majorOf(s.version) >= 4
-      ? ['share.coordinator.state.topic.replication.factor=1', 'share.coordinator.state.topic.min.isr=1']
+      ? [`share.coordinator.state.topic.replication.factor=${rf}`, `share.coordinator.state.topic.min.isr=${minIsr}`]
       : []),
     // tests: no join delay, topics on demand, short sessions allowed
     'group.initial.rebalance.delay.ms=0',
@@ -337,6 +385,38 @@ function jvmArgs(state) {
   ];
 }
 
+/** SCRAM credentials of the SASL users, written into the metadata log by the formatter (KRaft). */
+function scramArgs(state) {
+  if (!state.saslPort) return [];
+  return state.saslUsers.flatMap((u) =>
+    ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${u.name},password=${u.password}]`]),
+  );
+}
+
+/**
+ * A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, with openssl, in
+ * <dir>/tls: ca.pem, server.pem (key + chain, Kafka's PEM keystore), client.crt, client.key.
+ */
+export function makeDevCertificates(dir) {
+  const tlsDir = path.join(dir, 'tls');
+  fs.mkdirSync(tlsDir, { recursive: true });
+  const f = (name) => path.join(tlsDir, name);
+  const openssl = (args) => {
+    const res = spawnSync('openssl', args, { cwd: tlsDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (res.error || res.status !== 0) throw new Error(`kafka: openssl ${args[0]} failed: ${res.error?.message ?? res.stderr}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '7', '-subj', '/CN=redeemctl-dev-ca']);
+  fs.writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'redeemctl-client']]) {
+    openssl(['req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`]);
+    const ext = name === 'server' ? ['-extfile', f('server.ext')] : [];
+    openssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${name}.crt`), '-days', '7', ...ext]);
+  }
+  fs.writeFileSync(f('server.pem'), fs.readFileSync(f('server.key'), 'utf8') + fs.readFileSync(f('server.crt'), 'utf8'));
+  return { dir: tlsDir, ca: f('ca.pem'), serverPem: f('server.pem'), clientCert: f('client.crt'), clientKey: f('client.key') };
+}
+
 /** Runs the storage formatter once, trying the class name of each Kafka line. */
 function formatStorage(state) {
   const classes = ['kafka.tools.StorageTool', 'org.apache.kafka.tools.StorageTool'];
@@ -344,7 +424,7 @@ function formatStorage(state) {
   for (const cls of classes) {
     const res = spawnSync(
       javaBin(),
-      [...jvmArgs({ ...state, heap: '256m' }), cls, 'format', '-t', state.clusterId, '-c', state.propsFile],
+      [...jvmArgs({ ...state, heap: '256m' }), cls, 'format', '-t', state.clusterId, '-c', state.propsFile, ...scramArgs(state)],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     if (res.error) throw new Error(`kafka: could not run ${javaBin()} (${res.error.message}); is Java 17+ installed?`);
@@ -418,7 +498,7 @@ async function waitUntilReady(state, proc, timeoutMs) {
       if (cluster.clusterId !== state.clusterId) {
         // something else answers on our port (it was taken between picking and binding it)
         lastErr = new Error(`another Kafka cluster (${cluster.clusterId}) answers on ${state.brokers}`);
-      } else if (cluster.brokers.some((b) => b.nodeId === 1)) {
+      } else if (cluster.brokers.some((b) => b.nodeId === (state.nodeId ?? 1))) {
         return cluster;
       } else {
         lastErr = new Error('describeCluster() does not list the broker yet');
@@ -504,37 +584,42 @@ function disarmExitHook(state) {
   }
 }
 
-/**
- * Formats a fresh KRaft log dir and starts a broker on free loopback ports.
- * @param {object} [opts]
- * @param {string} [opts.dir] folder for the broker's config, data and logs (default: a new temp folder)
- * @param {number} [opts.port] PLAINTEXT port (default: a free one)
- * @param {number} [opts.controllerPort] CONTROLLER port (default: a free one)
- * @param {string} [opts.heap] max heap, e.g. '512m'
- * @param {string[]} [opts.jvmOpts] extra JVM options (default: KAFKA_DEV_JVM_OPTS split on spaces)
- * @param {number} [opts.timeoutMs] how long to wait for readiness (default 60 s)
- * @param {boolean} [opts.removeDirOnStop] default: true when the folder was created here
- * @param {boolean} [opts.killOnExit] SIGKILL the broker when this Node process exits without
- *   stopping it (for test runners; the CLI leaves it running on purpose). Default false.
- */
-export async function startBroker(opts = {}) {
-  const { libDir, version } = ensureKafkaJars();
+/** `count` distinct free loopback ports. */
+async function freePorts(count, taken = []) {
+  const ports = [];
+  while (ports.length < count) {
+    const p = await freePort();
+    if (!ports.includes(p) && !taken.includes(p)) ports.push(p);
+  }
+  return ports;
+}
+
+/** Two SASL users by default (admin and alice), with random passwords: PLAIN and SCRAM-SHA-256/512. */
+function saslUsersOf(opt) {
+  if (!opt) return [];
+  if (Array.isArray(opt.users)) return opt.users;
+  return ['admin', 'alice'].map((name) => ({ name, password: `${name}-${randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}` }));
+}
+
+/** The state of one node before it starts: ports, folders, settings. */
+async function nodeState(opts, { libDir, version }) {
   const ownsDir = !opts.dir;
-  const dir = opts.dir
-    ? path.resolve(opts.dir)
-    : await fsp.mkdtemp(path.join(os.tmpdir(), 'redeemctl-kafka-'));
+  const dir = opts.dir ? path.resolve(opts.dir) : await fsp.mkdtemp(path.join(os.tmpdir(), 'redeemctl-kafka-'));
   await fsp.mkdir(dir, { recursive: true });
-
-  const port = opts.port ?? (await freePort());
-  let controllerPort = opts.controllerPort ?? (await freePort());
-  while (controllerPort === port) controllerPort = await freePort();
-
+  const given = [opts.port, opts.controllerPort].filter(Boolean);
+  const [port, controllerPort, saslPort, sslPort] = await freePorts(4, given);
   const state = {
     version,
     host: HOST,
-    port,
-    controllerPort,
-    brokers: `${HOST}:${port}`,
+    nodeId: opts.nodeId ?? 1,
+    port: opts.port ?? port,
+    controllerPort: opts.controllerPort ?? controllerPort,
+    saslPort: opts.sasl ? saslPort : undefined,
+    sslPort: opts.ssl ? sslPort : undefined,
+    saslUsers: saslUsersOf(opts.sasl),
+    voters: opts.voters,
+    replicas: opts.replicas ?? 1,
+    minIsr: opts.minIsr ?? 1,
     pid: 0,
     dir,
     dataDir: path.join(dir, 'data'),
@@ -544,18 +629,51 @@ export async function startBroker(opts = {}) {
     libDir,
     heap: opts.heap ?? DEFAULT_HEAP,
     jvmOpts: opts.jvmOpts ?? envJvmOpts(),
-    clusterId: randomClusterId(),
+    clusterId: opts.clusterId ?? randomClusterId(),
     removeDirOnStop: opts.removeDirOnStop ?? ownsDir,
     startedAt: '',
     startupMs: 0,
   };
+  state.brokers = `${HOST}:${state.port}`;
+  if (state.saslPort) state.saslBrokers = `${HOST}:${state.saslPort}`;
+  if (state.sslPort) {
+    state.sslBrokers = `${HOST}:${state.sslPort}`;
+    state.tls = makeDevCertificates(dir);
+  }
+  return state;
+}
 
+/** Writes the config files and formats the storage (the node does not run yet). */
+async function prepareNode(state) {
+  await fsp.mkdir(state.logDir, { recursive: true });
+  await fsp.writeFile(state.propsFile, serverProperties(state));
+  await fsp.writeFile(state.log4jFile, log4j2Properties(state.logDir));
+  formatStorage(state);
+}
+
+/**
+ * Formats a fresh KRaft log dir and starts a broker on free loopback ports.
+ * @param {object} [opts]
+ * @param {string} [opts.dir] folder for the broker's config, data and logs (default: a new temp folder)
+ * @param {number} [opts.port] PLAINTEXT port (default: a free one)
+ * @param {number} [opts.controllerPort] CONTROLLER port (default: a free one)
+ * @param {boolean|{users: Array<{name: string, password: string}>}} [opts.sasl] also a SASL_PLAINTEXT
+ *   listener (handle.saslBrokers) taking PLAIN and SCRAM-SHA-256/512 for these users (default:
+ *   admin and alice with random passwords, in handle.saslUsers)
+ * @param {boolean} [opts.ssl] also an SSL listener (handle.sslBrokers) with a throwaway CA, requiring
+ *   a client certificate (handle.tls: ca, clientCert, clientKey file paths)
+ * @param {string} [opts.heap] max heap, e.g. '512m'
+ * @param {string[]} [opts.jvmOpts] extra JVM options (default: KAFKA_DEV_JVM_OPTS split on spaces)
+ * @param {number} [opts.timeoutMs] how long to wait for readiness (default 60 s)
+ * @param {boolean} [opts.removeDirOnStop] default: true when the folder was created here
+ * @param {boolean} [opts.killOnExit] SIGKILL the broker when this Node process exits without
+ *   stopping it (for test runners; the CLI leaves it running on purpose). Default false.
+ */
+export async function startBroker(opts = {}) {
+  const state = await nodeState(opts, ensureKafkaJars());
   const started = Date.now();
   try {
-    await fsp.mkdir(state.logDir, { recursive: true });
-    await fsp.writeFile(state.propsFile, serverProperties(state));
-    await fsp.writeFile(state.log4jFile, log4j2Properties(state.logDir));
-    formatStorage(state);
+    await prepareNode(state);
     if (opts.killOnExit) armExitHook(state);
     const proc = spawnJvm(state);
     state.pid = proc.pid;
@@ -567,12 +685,58 @@ export async function startBroker(opts = {}) {
     }
   } catch (e) {
     disarmExitHook(state);
-    if (state.removeDirOnStop) await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
+    if (state.removeDirOnStop) await fsp.rm(state.dir, { recursive: true, force: true }).catch(() => {});
     throw e;
   }
   state.startedAt = new Date().toISOString();
   state.startupMs = Date.now() - started;
   return makeHandle(state);
+}
+
+/**
+ * Starts `nodes` KRaft nodes (each broker and controller, one static voter quorum) from the same
+ * jars on loopback ports, every internal topic with `nodes` replicas and min ISR nodes - 1.
+ * Returns { brokers: 'h:p1,h:p2,…', nodes: [handle…], clusterId, stop() }; each node handle has
+ * nodeId, pid, stop() and restart({ signal }) as a single broker's. With killOnExit, every JVM is
+ * SIGKILLed when this process exits without stopping them.
+ */
+export async function startCluster({ nodes: count = 3, heap = '384m', timeoutMs = 90_000, killOnExit = false, jvmOpts } = {}) {
+  const jars = ensureKafkaJars();
+  const clusterId = randomClusterId();
+  const controllerPorts = await freePorts(count);
+  const voters = controllerPorts.map((p, i) => `${i + 1}@${HOST}:${p}`).join(',');
+  const minIsr = Math.max(1, count - 1);
+  const nodes = [];
+  const started = Date.now();
+  try {
+    for (let i = 0; i < count; i++) {
+      const state = await nodeState({ nodeId: i + 1, controllerPort: controllerPorts[i], voters, replicas: count, minIsr, clusterId, heap, jvmOpts }, jars);
+      nodes.push(state);
+      await prepareNode(state);
+    }
+    const procs = nodes.map((state) => {
+      if (killOnExit) armExitHook(state);
+      const proc = spawnJvm(state);
+      state.pid = proc.pid;
+      return proc;
+    });
+    await Promise.all(nodes.map((state, i) => waitUntilReady(state, procs[i], timeoutMs)));
+  } catch (e) {
+    await Promise.all(nodes.map((state) => stopBroker(state, { timeoutMs: 0 }).catch(() => {})));
+    throw e;
+  }
+  for (const state of nodes) {
+    state.startedAt = new Date().toISOString();
+    state.startupMs = Date.now() - started;
+    makeHandle(state);
+  }
+  return {
+    clusterId,
+    brokers: nodes.map((n) => n.brokers).join(','),
+    nodes,
+    startupMs: Date.now() - started,
+    stop: () => Promise.all(nodes.map((n) => stopBroker(n))).then(() => {}),
+  };
 }
 
 /**

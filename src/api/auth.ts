@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { importSPKI, jwtVerify, type CryptoKey } from 'jose';
+import { parseDuration } from '../shared/durations.js';
 import { UsageError } from '../shared/errors.js';
 import { isUuid } from '../shared/uuid.js';
 
@@ -22,33 +23,63 @@ export interface TokenVerifier {
   verify(authorization: string | undefined): Promise<Principal>;
 }
 
-/** Seconds of clock skew forgiven on `exp` and `nbf`. */
+/** Seconds of clock skew forgiven on `exp`, `nbf` and `iat`. */
 export const CLOCK_TOLERANCE_S = 5;
+/** JWT_MAX_AGE's default: a token older than this, or valid for longer than this from now, is refused. */
+export const DEFAULT_MAX_TOKEN_AGE_S = 3600;
 /** HS256 with fewer bytes than the hash is guessable offline from any one token (RFC 7518 3.2). */
 const MIN_SECRET_BYTES = 32;
+/** Header `typ` values of a JWT access token (RFC 7519 5.1, RFC 9068 2.1), compared case-insensitively. */
+const ACCEPTED_TYPES = new Set(['jwt', 'at+jwt', 'application/jwt', 'application/at+jwt']);
+
+export interface TokenClaimChecks {
+  issuer?: string | undefined;
+  audience?: string | undefined;
+  /** Oldest `iat` accepted, and furthest `exp` from now, in seconds; default DEFAULT_MAX_TOKEN_AGE_S. */
+  maxAgeSeconds?: number | undefined;
+}
+
+export interface VerifierSettings {
+  /** serve --allow-unscoped-tokens: start without JWT_ISSUER and JWT_AUDIENCE (not checked then). */
+  allowUnscopedTokens?: boolean;
+}
 
 /**
  * JWT_SECRET (HS256) or JWT_PUBLIC_KEY (PEM; RS256 for an RSA key, ES256 for a P-256 key): exactly
  * one. Each verifier accepts its one algorithm only, so `alg: none` and algorithm confusion (an
- * HS256 token signed with the public key as the secret) are refused. Optional JWT_ISSUER and
- * JWT_AUDIENCE are checked when set. Errors name the setting, never its value.
+ * HS256 token signed with the public key as the secret) are refused. JWT_ISSUER and JWT_AUDIENCE
+ * are required (a token minted for another service must not work here) unless the caller opted
+ * out; JWT_MAX_AGE caps a token's age and lifetime. Errors name the setting, never its value.
  */
-export async function verifierFromEnv(env: Record<string, string | undefined>): Promise<TokenVerifier> {
+export async function verifierFromEnv(env: Record<string, string | undefined>, settings: VerifierSettings = {}): Promise<TokenVerifier> {
   const secret = env.JWT_SECRET || undefined;
   const pem = env.JWT_PUBLIC_KEY || undefined;
   if (secret && pem) throw new UsageError('Set only one of JWT_SECRET (HS256) or JWT_PUBLIC_KEY (PEM, RS256 or ES256), not both');
-  const claims = { issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined };
+  if (!secret && !pem) {
+    throw new UsageError('The API needs a token key: set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (PEM public key, RS256 or ES256)');
+  }
   if (secret) {
     const key = new TextEncoder().encode(secret);
     if (key.length < MIN_SECRET_BYTES) throw new UsageError(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes long for HS256`);
-    return createVerifier('HS256', key, claims);
+    return createVerifier('HS256', key, claimChecksFromEnv(env, settings));
   }
-  if (pem) {
-    const text = pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem; // one-line env values
-    const { algorithm, key } = await importPublicKey(text);
-    return createVerifier(algorithm, key, claims);
+  const text = pem!.includes('\\n') ? pem!.replace(/\\n/g, '\n') : pem!; // one-line env values
+  const { algorithm, key } = await importPublicKey(text);
+  return createVerifier(algorithm, key, claimChecksFromEnv(env, settings));
+}
+
+function claimChecksFromEnv(env: Record<string, string | undefined>, settings: VerifierSettings): TokenClaimChecks {
+  const issuer = env.JWT_ISSUER || undefined;
+  const audience = env.JWT_AUDIENCE || undefined;
+  if ((!issuer || !audience) && !settings.allowUnscopedTokens) {
+    const missing = [!audience && 'JWT_AUDIENCE', !issuer && 'JWT_ISSUER'].filter(Boolean).join(' and ');
+    throw new UsageError(
+      `Set JWT_AUDIENCE and JWT_ISSUER (missing: ${missing}): tokens are checked against them, so one minted for another ` +
+        'service or by another issuer is refused; to accept any audience and issuer, pass --allow-unscoped-tokens',
+    );
   }
-  throw new UsageError('The API needs a token key: set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (PEM public key, RS256 or ES256)');
+  const maxAge = env.JWT_MAX_AGE ? Math.ceil(parseDuration('JWT_MAX_AGE', env.JWT_MAX_AGE) / 1000) : DEFAULT_MAX_TOKEN_AGE_S;
+  return { issuer, audience, maxAgeSeconds: maxAge };
 }
 
 async function importPublicKey(pem: string): Promise<{ algorithm: 'RS256' | 'ES256'; key: CryptoKey }> {
@@ -70,12 +101,14 @@ async function importPublicKey(pem: string): Promise<{ algorithm: 'RS256' | 'ES2
 export function createVerifier(
   algorithm: TokenVerifier['algorithm'],
   key: CryptoKey | Uint8Array,
-  claims: { issuer?: string | undefined; audience?: string | undefined } = {},
+  claims: TokenClaimChecks = {},
 ): TokenVerifier {
+  const maxAge = claims.maxAgeSeconds ?? DEFAULT_MAX_TOKEN_AGE_S;
   const options = {
     algorithms: [algorithm],
     clockTolerance: CLOCK_TOLERANCE_S,
-    requiredClaims: ['exp', 'sub', 'merchant_id'],
+    requiredClaims: ['exp', 'iat', 'sub', 'merchant_id'],
+    maxTokenAge: maxAge,
     ...(claims.issuer !== undefined && { issuer: claims.issuer }),
     ...(claims.audience !== undefined && { audience: claims.audience }),
   };
@@ -89,11 +122,17 @@ export function createVerifier(
     algorithm,
     async verify(authorization) {
       const token = bearerToken(authorization);
-      let payload;
+      let verified;
       try {
-        ({ payload } = await jwtVerify(token, await ready, options));
+        verified = await jwtVerify(token, await ready, options);
       } catch (error) {
         throw new AuthError(describeJoseError(error));
+      }
+      const { payload, protectedHeader } = verified;
+      const typ = protectedHeader.typ;
+      if (typ !== undefined && !ACCEPTED_TYPES.has(String(typ).toLowerCase())) throw new AuthError('token type (typ) is not accepted: expected JWT or at+jwt');
+      if (payload.exp! - Date.now() / 1000 > maxAge + CLOCK_TOLERANCE_S) {
+        throw new AuthError('token lives too long: exp is further ahead than JWT_MAX_AGE allows');
       }
       if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new AuthError('token sub must be the member id (a uuid)');
       const merchantId = payload.merchant_id;
@@ -112,12 +151,14 @@ function bearerToken(authorization: string | undefined): string {
 
 /** jose's error codes to a message for the caller; jose's own text is not passed on. */
 function describeJoseError(error: unknown): string {
-  const { code, claim } = (error ?? {}) as { code?: string; claim?: string };
+  const { code, claim, reason } = (error ?? {}) as { code?: string; claim?: string; reason?: string };
   switch (code) {
     case 'ERR_JWT_EXPIRED':
-      return 'token expired';
+      return claim === 'iat' ? 'token is too old: iat is further back than JWT_MAX_AGE allows' : 'token expired';
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-      return claim === 'nbf' ? 'token not yet valid (nbf)' : `token claim ${claim ?? ''} is missing or invalid`.replace('  ', ' ');
+      if (claim === 'nbf') return 'token not yet valid (nbf)';
+      if (claim === 'iat' && reason === 'check_failed') return 'token issued in the future (iat)';
+      return `token claim ${claim ?? ''} is missing or invalid`.replace('  ', ' ');
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return 'token signature is invalid';
     case 'ERR_JOSE_ALG_NOT_ALLOWED':

@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.js';
 import type { TokenVerifier } from './auth.js';
 import { HttpError, sendJson, type Handler } from './http.js';
+import { memberRedemption } from './memberView.js';
 
 export interface GetDeps {
   verifier: TokenVerifier;
@@ -48,19 +49,27 @@ export function getRedemption(deps: GetDeps): Handler {
       status,
       error_code: record.error_code,
       message: result.message ?? null,
-      redemptions: rows,
+      redemptions: rows.map((row) => memberRedemption(row)),
     });
   };
 }
 
-/** Event ids are 1..200 characters (redemption_requests' check); anything else cannot exist. */
-function decodeEventId(raw: string): string {
+/** C0 controls (NUL among them, which PostgreSQL text cannot hold at all), DEL and C1 controls. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Event ids are 1..200 characters (redemption_requests' check) of printable text; anything else
+ * cannot exist, so it is a 400 here rather than a query the database refuses (a NUL was a 500).
+ */
+export function decodeEventId(raw: string): string {
+  if (raw.length > 200 * 12) throw new HttpError(400, 'event_id must be 1 to 200 characters');
   let id: string;
   try {
     id = decodeURIComponent(raw);
   } catch {
-    throw new HttpError(400, 'event_id is malformed');
+    throw new HttpError(400, 'event_id is malformed (invalid percent-encoding)');
   }
   if (id.length < 1 || id.length > 200) throw new HttpError(400, 'event_id must be 1 to 200 characters');
+  if (CONTROL_CHARACTERS.test(id)) throw new HttpError(400, 'event_id must not contain control characters');
   return id;
 }

@@ -40,6 +40,8 @@ interface Waiting {
 export class TrackedPublisher {
   private last: KafkaState = 'up';
   private queue: Waiting[] = [];
+  /** Every event whose caller still waits, queued or in flight. */
+  private readonly waiting = new Set<Waiting>();
   private sending = false;
 
   constructor(
@@ -58,6 +60,7 @@ export class TrackedPublisher {
       const timer = setTimeout(() => {
         if (entry.settled) return;
         entry.settled = true;
+        this.waiting.delete(entry);
         this.queue = this.queue.filter((w) => w !== entry);
         this.last = 'down';
         reject(new PublishTimeoutError(`Kafka did not acknowledge within ${this.timeoutMs} ms`));
@@ -66,6 +69,7 @@ export class TrackedPublisher {
         if (entry.settled) return;
         entry.settled = true;
         clearTimeout(timer);
+        this.waiting.delete(entry);
         fn();
       };
       const entry: Waiting = {
@@ -75,8 +79,19 @@ export class TrackedPublisher {
         reject: (error) => settle(() => reject(error)),
       };
       this.queue.push(entry);
+      this.waiting.add(entry);
       this.pump();
     });
+  }
+
+  /**
+   * The server is stopping: every caller still waiting hears now (its request answers 503). Queued
+   * events are dropped, so never published after their 503; one already in flight may still land,
+   * as after a timeout (docs/api.md: retry with an Idempotency-Key).
+   */
+  abandon(reason: string): void {
+    this.queue = [];
+    for (const entry of [...this.waiting]) entry.reject(new NotQueuedError(`${reason}: not acknowledged by Kafka in time`));
   }
 
   private pump(): void {

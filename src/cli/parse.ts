@@ -1,4 +1,5 @@
 import { UsageError } from '../shared/errors.js';
+import { parseDuration } from '../shared/durations.js';
 import type { Mode } from '../engine/types.js';
 
 // Flag parsers: each names the flag and the bad value, and changes nothing.
@@ -54,6 +55,14 @@ export function parseSeconds(flag: string, raw: string, min: number, max: number
     throw new UsageError(`${flag} must be a number of seconds from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return Math.round(seconds * 1000);
+}
+
+/** A daemon's --shutdown-timeout: plain seconds (25) or a duration (25s, 1m), at most an hour. */
+export function parseShutdownTimeout(raw: string): number {
+  const text = raw.trim();
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : parseDuration('--shutdown-timeout', text);
+  if (!(ms >= 1000 && ms <= 3_600_000)) throw new UsageError(`--shutdown-timeout must be from 1 s to 1 h, got ${JSON.stringify(raw)}`);
+  return Math.round(ms);
 }
 
 /** --lock-wait (env REDEEMCTL_LOCK_WAIT): seconds, 0 to 3600, to wait for the embedded database (unset: the default). */

@@ -1,5 +1,6 @@
 import type { Kafka, KafkaConfig, logLevel as LogLevel } from 'kafkajs';
 import { explainKafkaError, KafkaUnreachableError } from '../shared/errors.js';
+import { explainSecurityFailure } from './security.js';
 import type { KafkaSettings } from './settings.js';
 import { kafkaVerbose } from './verbosity.js';
 
@@ -47,8 +48,10 @@ export async function createKafka(
     logCreator: () => ({ namespace, log }) => {
       process.stderr.write(`[kafkajs] ${namespace}: ${log.message}${log.error ? ` (${String(log.error)})` : ''}\n`);
     },
+    // TLS and SASL (KAFKA_SSL*, KAFKA_SASL*): every client, the probe's included
+    ...settings.security?.clientConfig(),
   };
-  if (options.probe ?? true) await probe(new Kafka({ ...config, ...PROBE, clientId: `${clientId}-probe` }), settings.brokers);
+  if (options.probe ?? true) await probe(new Kafka({ ...config, ...PROBE, clientId: `${clientId}-probe` }), settings);
   return new Kafka({ ...config, retry: RETRY });
 }
 
@@ -56,14 +59,18 @@ export async function createKafka(
  * Connects an admin client and asks for the cluster's brokers (one metadata request), then lets
  * go. Both steps: kafkajs's connect alone lets a server that accepts connections but never answers
  * (not a Kafka broker, or a hung one) through, and the next request then waits its long retries.
+ * Credentials refused and a failed TLS handshake are named as such (src/kafka/security.ts), exit 3.
  */
-async function probe(kafka: Kafka, brokers: string[]): Promise<void> {
+async function probe(kafka: Kafka, settings: KafkaSettings): Promise<void> {
+  const { brokers } = settings;
   const admin = kafka.admin();
   const started = Date.now();
   try {
     await admin.connect();
     await admin.describeCluster();
   } catch (error) {
+    const refused = explainSecurityFailure(error, brokers, settings.security);
+    if (refused) throw refused;
     const explained = explainKafkaError(error, brokers);
     if (explained instanceof KafkaUnreachableError) throw explained;
     const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();

@@ -75,3 +75,46 @@ export function redriveHeaders(message: Pick<KafkaMessage, 'headers' | 'offset'>
   kept[DLQ_HEADERS.redrivenFrom] = message.offset;
   return kept;
 }
+
+/** What a failed dead-letter send tells: whether trying again can help, and its kind for a metric label. */
+export interface SendFailure {
+  /** True when no retry can succeed (the broker refused this message or this client for good). */
+  permanent: boolean;
+  /** kafkajs's protocol error type (MESSAGE_TOO_LARGE, TOPIC_AUTHORIZATION_FAILED, ...), else the error's name. */
+  kind: string;
+  /** The message and, when known, the protocol type: `… (MESSAGE_TOO_LARGE)`. */
+  text: string;
+}
+
+// kafkajs does not retry these either (src/retry/index.js): a bug, not the broker.
+const UNRECOVERABLE = new Set(['RangeError', 'ReferenceError', 'SyntaxError', 'TypeError']);
+// Wrappers whose own `retriable: false` only means kafkajs stopped retrying what they wrap.
+const WRAPPERS = new Set(['KafkaJSNonRetriableError', 'KafkaJSNumberOfRetriesExceeded']);
+
+type Link = Error & { type?: unknown; retriable?: unknown };
+
+/**
+ * Classifies what producer.send threw. kafkajs throws a KafkaJSProtocolError (its `type` and
+ * `retriable` from the protocol's error table) directly, or wrapped in a KafkaJSNonRetriableError
+ * or KafkaJSNumberOfRetriesExceeded (its `cause`); a wrapper's own `retriable` says nothing about
+ * the broker's answer (NumberOfRetriesExceeded is "non-retriable" after a retriable error), so the
+ * innermost protocol error decides: not retriable (MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE,
+ * INVALID_RECORD, TOPIC_AUTHORIZATION_FAILED, ...) is permanent. Without one, the innermost error
+ * decides: a kafkajs error marked not retriable (a SASL authentication failure) or a JavaScript
+ * error kafkajs treats as unrecoverable (TypeError, RangeError, ...) is permanent; anything else
+ * (a connection lost or refused, a request timeout, a leader election, retries exhausted on those)
+ * is transient.
+ */
+export function classifySendFailure(error: unknown): SendFailure {
+  const chain: Link[] = [];
+  for (let link = error; link instanceof Error && chain.length < 10; link = (link as { cause?: unknown }).cause) chain.push(link);
+  const top = error instanceof Error ? error : new Error(String(error));
+  const protocol = chain.filter((e) => typeof e.type === 'string').pop();
+  if (protocol) {
+    const type = String(protocol.type);
+    return { permanent: protocol.retriable === false, kind: type, text: `${protocol.message || top.message} (${type})` };
+  }
+  const inner: Link = chain[chain.length - 1] ?? top;
+  const permanent = UNRECOVERABLE.has(inner.name) || (inner.retriable === false && !WRAPPERS.has(inner.name));
+  return { permanent, kind: inner.name || 'Error', text: top.message || top.name };
+}

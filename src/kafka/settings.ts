@@ -1,4 +1,5 @@
 import { DependencyError } from '../shared/errors.js';
+import { kafkaSecurity, type KafkaSecurity, type KafkaSecurityFlags } from './security.js';
 
 export const DEFAULT_TOPIC = 'reward_redemptions';
 export const DEFAULT_GROUP = 'crm-reward-consumer';
@@ -8,14 +9,17 @@ export interface KafkaSettings {
   topic: string;
   /** Unreadable messages go here, with the reason and their origin in headers. */
   dlqTopic: string;
+  /** TLS and SASL (src/kafka/security.ts); absent: plain TCP, no authentication. */
+  security?: KafkaSecurity | undefined;
 }
 
 /**
- * Flag, then environment (KAFKA_BROKERS, KAFKA_TOPIC), then default. A command that needs Kafka
- * and has none configured stops at once (exit 3) naming the setting.
+ * Flag, then environment (KAFKA_BROKERS, KAFKA_TOPIC, and the TLS and SASL settings of
+ * src/kafka/security.ts), then default. A command that needs Kafka and has none configured stops
+ * at once (exit 3) naming the setting; a bad security setting is exit 2.
  */
 export function kafkaSettings(
-  flags: { brokers?: string | undefined; topic?: string | undefined },
+  flags: { brokers?: string | undefined; topic?: string | undefined } & KafkaSecurityFlags,
   env: Record<string, string | undefined>,
 ): KafkaSettings {
   const raw = flags.brokers ?? env.KAFKA_BROKERS ?? '';
@@ -27,5 +31,6 @@ export function kafkaSettings(
     throw new DependencyError('Kafka is not configured: set KAFKA_BROKERS (host:port[,host:port]) or pass --brokers');
   }
   const topic = flags.topic ?? env.KAFKA_TOPIC ?? DEFAULT_TOPIC;
-  return { brokers, topic, dlqTopic: `${topic}.dlq` };
+  const security = kafkaSecurity(flags, env);
+  return { brokers, topic, dlqTopic: `${topic}.dlq`, ...(security === undefined ? {} : { security }) };
 }

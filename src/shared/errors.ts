@@ -1,5 +1,6 @@
 // One error hierarchy for the whole tool. Callers decide on the class and on `code`, never on
 // message text. Exit codes follow docs/conventions.md: 2 bad usage or input, 3 a dependency down.
+import { redactSecrets } from './redact.js';
 
 export class RedeemctlError extends Error {
   readonly exitCode: number = 1;
@@ -27,12 +28,19 @@ const MISUSE_STATES = new Set(['RD001', 'RD002']);
 
 /**
  * Retried with back-off: serialization failure, deadlock, the server shutting down or not yet
- * accepting, connection exceptions (class 08), too many connections, and RD409. RD409 (a request
- * lost the race for the last units of a total limit) is no longer raised since
- * sql/0014_redeem_edges.sql, which returns that loss as a LIMIT_EXCEEDED refusal; it stays here
- * for a database not yet migrated to 0014, where a retry still turns it into that refusal.
+ * accepting, connection exceptions (class 08), and RD409. RD409 (a request lost the race for the
+ * last units of a total limit) is no longer raised since sql/0014_redeem_edges.sql, which returns
+ * that loss as a LIMIT_EXCEEDED refusal; it stays here for a database not yet migrated to 0014,
+ * where a retry still turns it into that refusal.
+ *
+ * Also what a failover or an overloaded server answers to a request that is itself fine (issue
+ * 10): a read-only transaction (25006: a demoted primary, a standby promoted late), insufficient
+ * resources (class 53: disk full, out of memory, too many connections), a statement or lock
+ * timeout (57014, 55P03), an I/O error (58030). Retrying those is what the worker must do: the
+ * event is good, and dead-lettering it would leave the member's request pending for ever.
  */
-const TRANSIENT_STATES = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '53300', 'RD409']);
+const TRANSIENT_STATES = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '25006', '57014', '55P03', '58030', 'RD409']);
+const TRANSIENT_CLASSES = ['08', '53'];
 
 const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -54,7 +62,7 @@ export function isTransientError(error: unknown): boolean {
   if (error instanceof RedeemctlError) return error.retriable;
   const code = codeOf(error);
   if (code !== undefined) {
-    return TRANSIENT_STATES.has(code) || code.startsWith('08') || CONNECTION_ERRNOS.has(code);
+    return TRANSIENT_STATES.has(code) || TRANSIENT_CLASSES.some((c) => code.startsWith(c)) || CONNECTION_ERRNOS.has(code);
   }
   return isBareConnectionError(error);
 }
@@ -63,11 +71,11 @@ export function isTransientError(error: unknown): boolean {
 export function explainDatabaseError(error: unknown, location?: string): unknown {
   if (error instanceof RedeemctlError) return error;
   const code = codeOf(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = redactSecrets(error instanceof Error ? error.message : String(error));
   if (code && MISUSE_STATES.has(code)) return new UsageError(message, { cause: error });
   if (code === '3D000' || code?.startsWith('28') || (code && CONNECTION_ERRNOS.has(code)) || code === '57P03') {
     return new DependencyError(
-      `Cannot reach the database${location ? ` at ${location}` : ''}: ${message}. Check DATABASE_URL (or --database-url) and that PostgreSQL is running.`,
+      `Cannot reach the database${location ? ` at ${redactSecrets(location)}` : ''}: ${message}. Check DATABASE_URL (or --database-url) and that PostgreSQL is running.`,
       { cause: error },
     );
   }

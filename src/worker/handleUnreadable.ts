@@ -8,7 +8,8 @@ import { tryOptions, type HandlerDeps, type MessageScope, type Processed } from 
  * A message parseRedemptionEvent cannot read (not JSON, wrong types, missing fields, empty).
  * When it names an event id and a merchant, the INVALID_EVENT failure is recorded first, so the
  * member learns the outcome (the database being away pauses the partition, as for any event);
- * then the message goes to the DLQ, and only once the DLQ acknowledged it is it finished.
+ * then the message goes to the DLQ, and only once the DLQ acknowledged it is it finished (or, when
+ * the DLQ will not take it, once deadLetter's fallback logged and counted it).
  */
 export async function handleUnreadable(
   deps: HandlerDeps,

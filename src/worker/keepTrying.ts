@@ -19,6 +19,8 @@ export interface KeepTryingOptions {
   signal: AbortSignal;
   /** Tries in all for a non-transient error. */
   maxFailures: number;
+  /** Failed tries in all for a transient error (default: no bound; the dead-letter send has one). */
+  maxTransientFailures?: number;
   policy?: RetryPolicy;
   isTransient?: (error: unknown) => boolean;
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown; transient: boolean }) => void;
@@ -32,6 +34,7 @@ export async function keepTrying<T>(op: () => Promise<T>, options: KeepTryingOpt
   const policy = options.policy ?? WORKER_RETRY;
   const isTransient = options.isTransient ?? isTransientError;
   let failures = 0;
+  let transientFailures = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return { status: 'done', value: await op() };
@@ -39,6 +42,7 @@ export async function keepTrying<T>(op: () => Promise<T>, options: KeepTryingOpt
       if (!options.active()) return { status: 'stopped' };
       const transient = isTransient(error);
       if (!transient && ++failures >= options.maxFailures) return { status: 'failed', error, attempts: attempt };
+      if (transient && ++transientFailures >= (options.maxTransientFailures ?? Infinity)) return { status: 'failed', error, attempts: attempt };
       // Cap the exponent: the delay is capped anyway, and 2 ** attempt must stay finite.
       const delayMs = backoffDelay(Math.min(attempt, 30), policy);
       options.onRetry?.({ attempt, delayMs, error, transient });

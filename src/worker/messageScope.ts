@@ -18,6 +18,8 @@ export interface HandlerDeps {
   signal: AbortSignal;
   /** Tries in all before a message that keeps raising a non-transient error is dead-lettered. */
   maxFailures: number;
+  /** Failed dead-letter sends (transient ones; a permanent one ends at once) before the fallback. */
+  deadLetterAttempts: number;
   policy?: RetryPolicy | undefined;
 }
 

@@ -1,16 +1,19 @@
-import type { ConsumerConfig } from 'kafkajs';
+import type { Consumer, ConsumerConfig, Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/database.js';
 import { DependencyError, explainKafkaError, KafkaUnreachableError } from '../shared/errors.js';
 import type { RetryPolicy } from '../shared/retry.js';
 import { createKafka } from '../kafka/client.js';
 import { DEFAULT_GROUP, type KafkaSettings } from '../kafka/settings.js';
+import { DEFAULT_REPLICATION_FACTOR, DEFAULT_TOPIC_PARTITIONS, ensureTopics } from '../kafka/topics.js';
+import { redactSecrets } from '../shared/redact.js';
 import type { Logger } from '../shared/logger.js';
 import { ConsumerLag } from './consumerLag.js';
 import { DeadLetterPublisher } from './deadLetterPublisher.js';
 import type { Processed } from './messageScope.js';
 import { createBatchHandler } from './processBatch.js';
 import { errorText, WorkerLog } from './workerLog.js';
+import { startExpirySweep, SWEEP_INTERVAL_MS } from './expirySweep.js';
 import { createWorkerMetrics } from './workerMetrics.js';
 
 export type { Processed } from './messageScope.js';
@@ -33,15 +36,36 @@ export interface WorkerOptions {
   commitIntervalMs?: number;
   /** Tries before a message that keeps raising a non-transient error is dead-lettered (default 5). */
   maxFailures?: number;
+  /**
+   * Failed dead-letter sends before the fallback (default 5; a permanent refusal such as
+   * MESSAGE_TOO_LARGE takes it at once): docs/worker.md, "When the dead-letter send fails".
+   */
+  deadLetterAttempts?: number;
   retryPolicy?: RetryPolicy;
   clientId?: string;
   env?: Record<string, string | undefined>;
+  /** Create the topic and its .dlq when missing (default true), with this many partitions (default 3)… */
+  createTopics?: boolean;
+  topicPartitions?: number;
+  /** …and replicas (default 1). */
+  replicationFactor?: number;
+  /** stop() gives up waiting after this long (default 30 s): in-flight work is abandoned uncommitted. */
+  shutdownTimeoutMs?: number;
+  /** How often to retire expired codes from the claim index (src/worker/expirySweep.ts; default 60 s, 0: never). */
+  sweepIntervalMs?: number;
 }
+
+/** How stop() ended: everything committed and the group left, or given up after the shutdown timeout. */
+export type StopOutcome = 'stopped' | 'timed_out';
 
 export interface WorkerHandle {
   readonly group: string;
-  /** Graceful: no new batches, in-flight messages finish, offsets committed, group left. */
-  stop(): Promise<void>;
+  /**
+   * Graceful: no new batches, in-flight messages finish, offsets committed, group left; bounded by
+   * the shutdown timeout, after which it resolves 'timed_out' (what was not committed is delivered
+   * again later, and the event id makes that harmless). Never rejects.
+   */
+  stop(): Promise<StopOutcome>;
   /** Resolves once stopped; rejects if the consumer crashed and kafkajs gave up restarting it. */
   readonly done: Promise<void>;
   /** The partitions this worker holds since its last (re)join, by topic. */
@@ -61,6 +85,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const abort = new AbortController();
 
   const kafka = await createKafka(options.kafka, options.clientId ?? `redeemctl-worker`, options.env);
+  if (options.createTopics !== false) await prepareTopics(kafka, options, log);
   const consumer = kafka.consumer(consumerConfig(group, options));
   const producer = kafka.producer({ allowAutoTopicCreation: true });
 
@@ -93,6 +118,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       metrics,
       signal: abort.signal,
       maxFailures: options.maxFailures ?? 5,
+      deadLetterAttempts: options.deadLetterAttempts ?? 5,
       policy: options.retryPolicy,
     };
     await consumer.run({
@@ -109,25 +135,66 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   }
 
   metrics.up.set(1);
-  log.started({ group, topic: options.kafka.topic, concurrency, brokers: options.kafka.brokers, database: options.database.location });
+  log.started({ group, topic: options.kafka.topic, concurrency, brokers: options.kafka.brokers, database: redactSecrets(options.database.location) });
 
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
+  const sweep = startExpirySweep(options.database.db, log, options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
+  done.then(sweep.stop, sweep.stop);
+  const stop = stopper({ abort, consumer, producer, log, group, timeoutMs: options.shutdownTimeoutMs ?? 30_000 }, () => {
+    metrics.up.set(0);
+    lag.clear();
+    settle.resolve();
+  });
+  return { group, stop: () => stop().then(async (outcome) => (await sweep.stop(), outcome)), done, assignment: () => assignment };
+}
+
+/** The topic and its .dlq, created when missing, each creation logged. */
+async function prepareTopics(kafka: Kafka, options: WorkerOptions, log: WorkerLog): Promise<void> {
+  const partitions = options.topicPartitions ?? DEFAULT_TOPIC_PARTITIONS;
+  const replicationFactor = options.replicationFactor ?? DEFAULT_REPLICATION_FACTOR;
+  try {
+    const created = await ensureTopics(kafka, { topics: [options.kafka.topic, options.kafka.dlqTopic], partitions, replicationFactor });
+    for (const topic of created) log.topicCreated(topic, partitions, replicationFactor);
+  } catch (error) {
+    throw startFailure(error, options.kafka.brokers);
+  }
+}
+
+interface StopParts {
+  abort: AbortController;
+  consumer: Consumer;
+  producer: Producer;
+  log: WorkerLog;
+  group: string;
+  timeoutMs: number;
+}
+
+/**
+ * stop(), once however often it is called: abort (every back-off ends, no new batch starts), then
+ * kafkajs waits for the batches in flight, commits the resolved offsets and leaves the group; all
+ * of that bounded by the shutdown timeout, since with the broker or the database away it may never
+ * end. After the timeout what was in flight is abandoned, uncommitted, and stop() resolves.
+ */
+function stopper(parts: StopParts, finished: () => void): () => Promise<StopOutcome> {
+  let stopping: Promise<StopOutcome> | undefined;
+  return () =>
     (stopping ??= (async () => {
-      abort.abort();
-      try {
-        // kafkajs: waits for the batches in flight, commits the resolved offsets, leaves the group.
-        await consumer.disconnect();
-        await producer.disconnect();
-      } finally {
-        metrics.up.set(0);
-        lag.clear();
+      parts.abort.abort();
+      const graceful = (async () => {
+        await parts.consumer.disconnect();
+        await parts.producer.disconnect();
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timed_out'>((resolve) => (timer = setTimeout(() => resolve('timed_out'), parts.timeoutMs)));
+      const outcome = await Promise.race([graceful.then(() => 'stopped' as const), timedOut]).catch((error: unknown) => error);
+      clearTimeout(timer);
+      if (outcome === 'stopped') parts.log.stopped(parts.group);
+      else {
+        graceful.catch(() => {});
+        parts.log.stopAbandoned(parts.group, parts.timeoutMs, outcome === 'timed_out' ? undefined : outcome);
       }
-      log.stopped(group);
-      settle.resolve();
+      finished();
+      return outcome === 'stopped' ? 'stopped' : 'timed_out';
     })());
-
-  return { group, stop, done, assignment: () => assignment };
 }
 
 function consumerConfig(group: string, options: WorkerOptions): ConsumerConfig {

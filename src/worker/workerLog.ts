@@ -1,6 +1,7 @@
 import type { RedeemResult } from '../engine/types.js';
 import type { RedemptionEvent } from '../kafka/redemptionEvent.js';
 import type { Logger } from '../shared/logger.js';
+import { redactSecrets } from '../shared/redact.js';
 
 // Every line the worker writes, in one place: the wording of docs/domain.md ("The asynchronous
 // path") is a contract with the people tailing these logs; keep it exact.
@@ -18,13 +19,8 @@ export function sourceId(origin: Origin): string {
   return `${origin.topic}/${origin.partition}/${origin.offset}`;
 }
 
-/**
- * Error text safe for a log line: a connection string's password (postgres://user:secret@host) or
- * a `password=…` pair is masked, in case a driver ever echoes one.
- */
-export function redactSecrets(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@').replace(/(password\s*=\s*)\S+/gi, '$1***');
-}
+/** Error text safe for a log line: every secret masked (src/shared/redact.ts), in case a driver echoes one. */
+export { redactSecrets };
 
 export function errorText(error: unknown): string {
   const message = error instanceof Error ? error.message || error.name : String(error);
@@ -44,6 +40,32 @@ export class WorkerLog {
 
   stopped(group: string): void {
     this.logger.info(`${PREFIX} Worker stopped: offsets committed, left group ${group}`, { group });
+  }
+
+  /** The graceful stop did not end within the shutdown timeout (the broker or the database away). */
+  stopAbandoned(group: string, timeoutMs: number, error?: unknown): void {
+    const why = error === undefined ? `did not finish within ${timeoutMs / 1000} s` : `failed: ${errorText(error)}`;
+    this.logger.error(
+      `${PREFIX} Worker stop ${why}: in-flight work abandoned uncommitted (it is delivered again and takes effect once), group ${group} not left cleanly`,
+      { group, shutdown_timeout_ms: timeoutMs, ...(error !== undefined && { error: errorText(error) }) },
+    );
+  }
+
+  topicCreated(topic: string, partitions: number, replicationFactor: number): void {
+    this.logger.info(`${PREFIX} Created Kafka topic ${topic} with ${partitions} partitions (replication factor ${replicationFactor})`, {
+      topic,
+      partitions,
+      replication_factor: replicationFactor,
+    });
+  }
+
+  /** The expiry sweep retired available codes past their expires_at (docs/engine.md). */
+  expiredCodesRetired(count: number, ms: number): void {
+    this.logger.info(`${PREFIX} Expiry sweep: retired ${count} expired codes from the claim index in ${ms}ms`, { retired: count, ms });
+  }
+
+  sweepFailed(error: unknown): void {
+    this.logger.warn(`${PREFIX} Expiry sweep failed, trying again at the next interval: ${errorText(error)}`, { error: errorText(error) });
   }
 
   assigned(group: string, assignment: Record<string, number[] | undefined>): void {
@@ -96,6 +118,43 @@ export class WorkerLog {
     });
   }
 
+  /**
+   * The DLQ did not take a message (src/worker/deadLetterMessage.ts): where from, how big, the
+   * DLQ's error, and what was done instead. `recordedFor`: the event id its failure was recorded
+   * under; false: recording failed too; undefined: it names no event id, so it is lost to the DLQ
+   * (its key and first bytes are kept here).
+   */
+  deadLetterFailed(
+    origin: Origin,
+    message: { key?: Buffer | null; value?: Buffer | null },
+    dlqTopic: string,
+    failure: { error: string; reason: string; recordedFor: string | false | undefined; eventId: string | undefined },
+  ): void {
+    const bytes = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+    const head = firstBytes(message.value);
+    const key = message.key ? firstBytes(message.key) : 'null';
+    const done =
+      failure.recordedFor === undefined
+        ? `the message names no event id: the message is lost (key ${key}, first bytes ${head})`
+        : failure.recordedFor === false
+          ? `recording it for event ${failure.eventId} failed too (the line before)`
+          : `recorded as INVALID_EVENT for event ${failure.recordedFor}`;
+    this.logger.error(
+      `${PREFIX} Could not dead-letter message ${sourceId(origin)} (${sizeText(bytes)}) to ${dlqTopic}: ${failure.error}; ${done}; the partition goes on`,
+      {
+        source_id: sourceId(origin),
+        dlq_topic: dlqTopic,
+        bytes,
+        error: failure.error,
+        reason: failure.reason,
+        key,
+        value_head: head,
+        ...(failure.eventId !== undefined && { event_id: failure.eventId }),
+        recorded: typeof failure.recordedFor === 'string',
+      },
+    );
+  }
+
   invalidEventNotRecorded(eventId: string, error: unknown): void {
     this.logger.error(`${PREFIX} Could not record invalid event ${eventId}: ${errorText(error)}`, { event_id: eventId, error: errorText(error) });
   }
@@ -104,4 +163,19 @@ export class WorkerLog {
     const then = restart ? 'kafkajs restarts it' : 'giving up';
     this.logger.error(`${PREFIX} Kafka consumer crashed (${then}): ${errorText(error)}`, { error: errorText(error), restart });
   }
+}
+
+const HEAD_BYTES = 64;
+
+/** The first bytes of a message as a quoted string, control characters escaped, secrets masked. */
+function firstBytes(value: Buffer | null | undefined): string {
+  if (!value) return 'null';
+  const head = value.subarray(0, HEAD_BYTES).toString('utf8');
+  return redactSecrets(JSON.stringify(value.length > HEAD_BYTES ? `${head}…` : head));
+}
+
+function sizeText(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }

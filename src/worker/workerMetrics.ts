@@ -1,7 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** How a message ended: the `outcome` label of redeemctl_worker_events_processed_total. */
-export type Outcome = 'succeeded' | 'refused' | 'idempotent' | 'dead_lettered';
+/**
+ * How a message ended: the `outcome` label of redeemctl_worker_events_processed_total
+ * (dead_letter_failed: the DLQ refused it, the fallback of src/worker/deadLetterMessage.ts ran).
+ */
+export type Outcome = 'succeeded' | 'refused' | 'idempotent' | 'dead_lettered' | 'dead_letter_failed';
 
 /** Why the worker tried something again: the `reason` label of redeemctl_worker_retries_total. */
 export type RetryReason = 'transient_error' | 'concurrent_conflict' | 'processing_error' | 'dlq_produce' | 'record_invalid_event';
@@ -10,6 +13,7 @@ export interface WorkerMetrics {
   processed: Counter<'outcome'>;
   failures: Counter<'error_code'>;
   retries: Counter<'reason'>;
+  deadLetterFailures: Counter<'reason'>;
   processingSeconds: Histogram<never>;
   lag: Gauge<'topic' | 'partition'>;
   up: Gauge<never>;
@@ -24,7 +28,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   return {
     processed: new Counter({
       name: 'redeemctl_worker_events_processed_total',
-      help: 'Kafka messages finished and committed, by outcome (succeeded, refused, idempotent, dead_lettered)',
+      help: 'Kafka messages finished and committed, by outcome (succeeded, refused, idempotent, dead_lettered, dead_letter_failed)',
       labelNames: ['outcome'],
       registers,
     }),
@@ -37,6 +41,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     retries: new Counter({
       name: 'redeemctl_worker_retries_total',
       help: 'Retries, by reason (transient_error: the database was unavailable; concurrent_conflict; processing_error; dlq_produce)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    deadLetterFailures: new Counter({
+      name: 'redeemctl_worker_dead_letter_failures_total',
+      help: 'Messages the DLQ did not take (recorded in the database when they name an event id, logged, offset moved on), by reason: the broker error type (MESSAGE_TOO_LARGE, ...) or RETRIES_EXHAUSTED',
       labelNames: ['reason'],
       registers,
     }),

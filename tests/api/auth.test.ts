@@ -5,7 +5,7 @@ import { verifierFromEnv } from '../../src/api/auth.js';
 import { startApiServer } from '../../src/api/server.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { call, useApi, type Answer } from '../support/apiHarness.js';
-import { TEST_SECRET, bearer, nowSeconds, signToken, unsignedToken } from '../support/jwt.js';
+import { TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, bearer, nowSeconds, signToken, unsignedToken } from '../support/jwt.js';
 
 // Tokens: every forgery and every stale or premature token is a 401 that publishes nothing and
 // says nothing of the key; public-key verification (RS256, ES256) from JWT_PUBLIC_KEY.
@@ -81,7 +81,7 @@ describe('JWT_PUBLIC_KEY', () => {
         keys = await generateKeyPair(alg, { extractable: true });
         const pem = await exportSPKI(keys.publicKey);
         // a one-line environment value with \n escapes, as secrets managers often hand it over
-        const verifier = await verifierFromEnv({ JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') });
+        const verifier = await verifierFromEnv({ JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n'), JWT_ISSUER: TEST_ISSUER, JWT_AUDIENCE: TEST_AUDIENCE });
         expect(verifier.algorithm).toBe(alg);
         const server = await startApiServer({
           port: 0,

@@ -73,17 +73,16 @@ describe('GET /redemptions/stream', () => {
     expect(aliceStream.data.map((r) => r.event_id)).toEqual([ok.event_id, refused.event_id]);
     expect(aliceStream.data.map((r) => r.event_id)).not.toContain(earlier.event_id);
     expect(aliceStream.data[0]).toMatchObject({
-      user_id: s.user('alice@st.test'),
-      merchant_id: s.merchantId,
       reward_id: s.reward('MUG'),
       qty: 2,
       points_deducted: 200,
       success: true,
       error_code: null,
-      code: ok.redemptions[0]!.redemption_code,
+      redemption_id: ok.redemptions[0]!.redemption_id,
+      redemption_code: ok.redemptions[0]!.redemption_code,
     });
     expect(aliceStream.data[1]).toMatchObject({ success: false, error_code: 'INSUFFICIENT_POINTS', error_message: refused.message });
-    for (const column of ['id', 'code', 'qty', 'promo_code', 'points_deducted', 'success', 'error_code', 'error_message', 'event_id', 'created_at']) {
+    for (const column of ['redemption_id', 'redemption_code', 'qty', 'promo_code', 'points_deducted', 'success', 'error_code', 'error_message', 'event_id', 'created_at']) {
       expect(aliceStream.data[0]).toHaveProperty(column);
     }
     expect(bobStream.data.map((r) => r.event_id)).toEqual([bobs.event_id]);

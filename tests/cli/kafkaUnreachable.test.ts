@@ -60,6 +60,8 @@ beforeAll(async () => {
     REDEEMCTL_ACTOR: 'tester',
     NO_COLOR: '1',
     JWT_SECRET: 'kafka-unreachable-test-secret-0123456789abcdef',
+    JWT_ISSUER: 'https://auth.redeemctl.test/',
+    JWT_AUDIENCE: 'redeemctl-api',
   };
 }, 120_000);
 

@@ -98,3 +98,11 @@ describe('requireText', () => {
     expect(usageErrorOf(() => requireText('--reason', value, 'with --mode direct')).message).toBe('--reason is required with --mode direct');
   });
 });
+
+describe('parseShutdownTimeout (worker and serve)', () => {
+  it('takes plain seconds or a duration, from 1 s to 1 h', async () => {
+    const { parseShutdownTimeout } = await import('../../src/cli/parse.js');
+    expect(['25', '25s', '1m', '1.5', '1h'].map(parseShutdownTimeout)).toEqual([25_000, 25_000, 60_000, 1_500, 3_600_000]);
+    for (const bad of ['0', '0.5', '2h', 'soon', '-1']) expect(() => parseShutdownTimeout(bad)).toThrow('--shutdown-timeout');
+  });
+});

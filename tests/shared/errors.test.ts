@@ -83,6 +83,8 @@ const EXIT_CODES: Record<string, { exitCode: number; make?: (errorClass: ErrorCl
   PublishTimeoutError: { exitCode: 3 },
   NotQueuedError: { exitCode: 3 },
   RefreshError: { exitCode: 1, make: (c) => new c('refresh failed: syntax error', false) },
+  KafkaAuthenticationError: { exitCode: 3, make: (c) => new c(['k:9093'], undefined) },
+  KafkaTlsError: { exitCode: 3, make: (c) => new c(['k:9093'], 'unable to verify the first certificate') },
 };
 
 describe('one hierarchy: every error class of src/ is a RedeemctlError', () => {

@@ -7,7 +7,7 @@ import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src
 import { EventPublisher } from '../../src/kafka/publisher.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createServerDatabase, type TestDatabase } from './databases.js';
-import { TEST_SECRET } from './jwt.js';
+import { TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from './jwt.js';
 
 // The API under test: a real server database, the real broker, startApiServer on a free port.
 
@@ -111,7 +111,10 @@ export function useApi(setup: ApiSetup): () => ApiFixture {
     const logs: string[] = [];
     const publisher = await EventPublisher.connect({ brokers: [brokerAddress()], topic: tap.topic, dlqTopic: `${tap.topic}.dlq` }, 'api-test');
     if (setup.consume) await tap.startConsuming();
-    const verifier = setup.verifier ? await setup.verifier() : createVerifier('HS256', new TextEncoder().encode(TEST_SECRET));
+    // as serve runs it: issuer and audience checked, tokens at most an hour old (JWT_MAX_AGE's default)
+    const verifier = setup.verifier
+      ? await setup.verifier()
+      : createVerifier('HS256', new TextEncoder().encode(TEST_SECRET), { issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
     const server = await startApiServer({
       port: 0,
       database: handle.database,

@@ -4,10 +4,15 @@ import * as net from 'node:net';
  * A TCP proxy in front of PostgreSQL for fault tests: connections pass through until cut(), which
  * stops listening (new connections are refused: ECONNREFUSED) and destroys every open one (the
  * client sees "Connection terminated unexpectedly"); restore() listens again on the same port.
+ * blackHole() is the nastier fault, an unreachable host: connections stay open and new ones are
+ * accepted, but no byte goes through in either direction (nothing errors, nothing closes) until
+ * heal(), which forwards again what was held back, as TCP does once a partition ends.
  */
 export class PgProxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
+  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
+  private holed = false;
   private listenPort = 0;
   /** Connections accepted since start (a reconnecting pool shows up here). */
   accepted = 0;
@@ -47,11 +52,28 @@ export class PgProxy {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  get isBlackHoled(): boolean {
+    return this.holed;
+  }
+
+  /** Stops forwarding bytes, both ways, on every connection, open or new; closes nothing. */
+  blackHole(): void {
+    this.holed = true;
+    for (const pair of this.pairs) this.hold(pair);
+  }
+
+  /** Forwards again (what was held back first). */
+  heal(): void {
+    this.holed = false;
+    for (const pair of this.pairs) this.join(pair);
+  }
+
   async restore(): Promise<void> {
     if (!this.server) await this.listen(this.listenPort);
   }
 
   async close(): Promise<void> {
+    this.holed = false;
     await this.cut();
   }
 
@@ -78,6 +100,21 @@ export class PgProxy {
         upstream.destroy();
       });
     }
+    const pair = { client, upstream };
+    this.pairs.add(pair);
+    client.on('close', () => this.pairs.delete(pair));
+    if (this.holed) this.hold(pair);
+    else this.join(pair);
+  }
+
+  private hold({ client, upstream }: { client: net.Socket; upstream: net.Socket }): void {
+    client.unpipe(upstream);
+    upstream.unpipe(client);
+    client.pause();
+    upstream.pause();
+  }
+
+  private join({ client, upstream }: { client: net.Socket; upstream: net.Socket }): void {
     client.pipe(upstream);
     upstream.pipe(client);
   }

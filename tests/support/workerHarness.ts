@@ -48,17 +48,26 @@ export class KafkaKit {
     return this.adminClient;
   }
 
-  /** A topic with `partitions` partitions, and its DLQ (so its first write need not create it). */
-  async createTopic(topic: string, partitions = 3): Promise<void> {
+  /**
+   * A topic with `partitions` partitions, and its DLQ (so its first write need not create it);
+   * `dlqConfig`: topic settings for the DLQ (a small max.message.bytes, say).
+   */
+  async createTopic(topic: string, partitions = 3, dlqConfig: Array<{ name: string; value: string }> = []): Promise<void> {
     const admin = await this.admin();
     await admin.createTopics({
       topics: [
         { topic, numPartitions: partitions, replicationFactor: 1 },
-        { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 },
+        { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1, configEntries: dlqConfig },
       ],
       waitForLeaders: true,
     });
     this.topics.add(topic).add(`${topic}.dlq`);
+  }
+
+  /** A topic something else creates (the worker, at start): deleted by close(). */
+  useTopic(topic: string): string {
+    this.topics.add(topic);
+    return topic;
   }
 
   useGroup(group: string): string {
@@ -185,13 +194,16 @@ export interface WorkerTopic {
  * `prefix`, a publisher on it, and every worker the file starts; afterAll stops the workers, then
  * disconnects the publisher and the Kafka clients and deletes the topics.
  */
-export function useWorkerTopic(prefix: string, options: { partitions?: number; publisher?: boolean } = {}): WorkerTopic {
+export function useWorkerTopic(
+  prefix: string,
+  options: { partitions?: number; publisher?: boolean; dlqConfig?: Array<{ name: string; value: string }> } = {},
+): WorkerTopic {
   const kit = new KafkaKit();
   const { topic, group } = names(prefix);
   const workers: TestWorker[] = [];
   let publisher: EventPublisher | undefined;
   beforeAll(async () => {
-    await kit.createTopic(topic, options.partitions);
+    await kit.createTopic(topic, options.partitions, options.dlqConfig);
     kit.useGroup(group);
     if (options.publisher !== false) publisher = await EventPublisher.connect(settingsFor(topic));
   });

@@ -1,7 +1,9 @@
 import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
-import { parseLogFormat, parseWholeNumber } from '../parse.js';
+import { parseLogFormat, parseShutdownTimeout, parseWholeNumber } from '../parse.js';
 import { DEFAULT_GROUP, DEFAULT_TOPIC, kafkaSettings } from '../../kafka/settings.js';
+import { DEFAULT_REPLICATION_FACTOR, DEFAULT_TOPIC_PARTITIONS } from '../../kafka/topics.js';
+import { withKafkaSecurityOptions } from '../kafkaOptions.js';
 
 /**
  * `redeemctl worker`: the Kafka consumer of redemption events (docs/domain.md, "The asynchronous
@@ -9,7 +11,7 @@ import { DEFAULT_GROUP, DEFAULT_TOPIC, kafkaSettings } from '../../kafka/setting
  * are committed, the group is left) and exits 0. Logs go to stdout, kafkajs's own to stderr.
  */
 export function registerWorkerCommand(program: CommandUnknownOpts, cli: ProgramBuilder): void {
-  const command = program
+  const command = withKafkaSecurityOptions(program
     .command('worker')
     .description('consume redemption events from Kafka and redeem them, until SIGTERM or SIGINT')
     .option('--group <group>', `consumer group (default: ${DEFAULT_GROUP})`)
@@ -18,14 +20,21 @@ export function registerWorkerCommand(program: CommandUnknownOpts, cli: ProgramB
     .addOption(new Option('--log-format <format>', 'log lines as text or JSON').choices(['text', 'json']).default('text'))
     .option('--brokers <list>', 'Kafka bootstrap servers, host:port[,host:port] (env: KAFKA_BROKERS)')
     .option('--topic <topic>', `topic to consume (env: KAFKA_TOPIC; default: ${DEFAULT_TOPIC}); dead letters go to <topic>.dlq`)
-    .option('--session-timeout <ms>', 'how soon the group hands a dead worker\'s partitions to the others (1000..300000)', '10000');
+    .option('--session-timeout <ms>', 'how soon the group hands a dead worker\'s partitions to the others (1000..300000)', '10000')
+    .option('--partitions <n>', 'partitions of the topic and its .dlq when the worker creates them (1..1000)', String(DEFAULT_TOPIC_PARTITIONS))
+    .option('--replication-factor <n>', 'replicas of the topic and its .dlq when the worker creates them (1..10)', String(DEFAULT_REPLICATION_FACTOR))
+    .option('--no-create-topics', 'never create the topic or its .dlq: exit 3 when the topic is missing')
+    .option('--shutdown-timeout <duration>', 'on SIGTERM/SIGINT, give up waiting for in-flight work and the broker after this long, in seconds or as 30s, 1m (then exit 3)', '30s'));
   cli.action(command, async (ctx, flags) => {
     const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 64);
     const sessionTimeoutMs = parseWholeNumber('--session-timeout', flags.sessionTimeout, 1_000, 300_000);
     const metricsPort = flags.metricsPort === undefined ? undefined : parseWholeNumber('--metrics-port', flags.metricsPort, 0, 65_535);
     const logFormat = parseLogFormat(flags.logFormat);
+    const topicPartitions = parseWholeNumber('--partitions', flags.partitions, 1, 1_000);
+    const replicationFactor = parseWholeNumber('--replication-factor', flags.replicationFactor, 1, 10);
+    const shutdownTimeoutMs = parseShutdownTimeout(flags.shutdownTimeout);
     // Before the database: a missing broker setting is reported at once (exit 3).
-    const kafka = kafkaSettings({ brokers: flags.brokers, topic: flags.topic }, ctx.io.env);
+    const kafka = kafkaSettings(flags, ctx.io.env);
     const database = await ctx.db();
 
     const [{ Registry, collectDefaultMetrics }, { createLogger }, { startWorker }, { waitForShutdown }] = await Promise.all([
@@ -48,6 +57,10 @@ export function registerWorkerCommand(program: CommandUnknownOpts, cli: ProgramB
         group: flags.group ?? DEFAULT_GROUP,
         concurrency,
         sessionTimeoutMs,
+        topicPartitions,
+        replicationFactor,
+        createTopics: flags.createTopics,
+        shutdownTimeoutMs,
         logger,
         registry,
         env: ctx.io.env,
@@ -56,8 +69,11 @@ export function registerWorkerCommand(program: CommandUnknownOpts, cli: ProgramB
         logger.warn(`[RewardConsumer] ${second} again: exiting without waiting for in-flight work`),
       );
       if (signal) logger.info(`[RewardConsumer] ${signal} received: finishing in-flight work, committing offsets`, { signal });
-      await worker.stop();
-      return 0;
+      if ((await worker.stop()) === 'stopped') return 0;
+      // Something (a kafkajs reconnect loop, a socket to a silent host) may still hold the process:
+      // exit once the command has returned, unless it ends by itself first.
+      setTimeout(() => process.exit(3), 2_000).unref();
+      return 3;
     } finally {
       await metrics?.close();
     }

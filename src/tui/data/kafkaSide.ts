@@ -39,6 +39,7 @@ export function kafkaLagPoller(
           connectionTimeout: Math.min(timeoutMs, 3_000),
           requestTimeout: Math.max(timeoutMs, 1_000),
           retry: { retries: 0 },
+          ...settings.security?.clientConfig(), // TLS and SASL (KAFKA_SSL*, KAFKA_SASL*)
         });
         admin = kafka.admin();
         connected = admin.connect();
