@@ -251,7 +251,7 @@ describe('batch cancel against live redemptions on the server', () => {
   it('batch cancels racing redemptions of the same members and the same rewards never deadlock; balances and counters stay exact', async () => {
     const MEMBERS = 24;
     const REDEEMERS = 8;
-    const ROUNDS = 4;
+    const ROUNDS = 2; // the old code deadlocked in round 0; one whole and one chunked round
     const s = await Scenario.create(test().database.db, fixture(MEMBERS));
     const redeemers = await Promise.all(Array.from({ length: REDEEMERS }, () => client()));
     const canceller = await client();

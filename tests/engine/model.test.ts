@@ -20,7 +20,7 @@ const SOAK = process.env.SOAK === '1';
 const RUNS = Number(process.env.SOAK_RUNS ?? (SOAK ? 1_000_000 : 15));
 const STEPS = Number(process.env.SOAK_STEPS ?? (SOAK ? 30 : 10));
 /** The soak stops starting new runs after this many seconds (SOAK_SECONDS). */
-const SECONDS = Number(process.env.SOAK_SECONDS ?? (SOAK ? 300 : 40));
+const SECONDS = Number(process.env.SOAK_SECONDS ?? (SOAK ? 300 : 30));
 const SEED = Number(process.env.FC_SEED ?? process.env.SOAK_SEED ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0);
 const PATH = process.env.FC_PATH;
 /** fc.commands' own replay path (which commands ran), printed with a failure next to FC_PATH. */

@@ -76,8 +76,8 @@ describe('worker: a database failover does not dead-letter good events', () => {
       await kafka.publisher.publish(events);
 
       // well past the 5 tries after which a non-transient error is dead-lettered
-      await pollUntil(() => highestAttempt(worker, '25006') >= 7, { timeoutMs: 45_000, what: 'retries on the read-only database' });
-      expect(await worker.metric('redeemctl_worker_retries_total', { reason: 'transient_error' })).toBeGreaterThanOrEqual(7);
+      await pollUntil(() => highestAttempt(worker, '25006') >= 6, { timeoutMs: 45_000, what: 'retries on the read-only database' });
+      expect(await worker.metric('redeemctl_worker_retries_total', { reason: 'transient_error' })).toBeGreaterThanOrEqual(6);
       expect(await dlqCount()).toBe(0);
       expect(await recorded(reader.db, ids)).toEqual({ requests: 0, rows: 0 });
       expect(worker.processed).toEqual([]);
@@ -110,7 +110,7 @@ describe('worker: a database failover does not dead-letter good events', () => {
 
     const worker = await kafka.startWorker({ database: await openForWorker(workerUrl({ options: '-c lock_timeout=200' })) });
     await kafka.publisher.publish(events);
-    await pollUntil(() => highestAttempt(worker, '55P03') >= 7, { timeoutMs: 45_000, what: 'retries while the lock is held' });
+    await pollUntil(() => highestAttempt(worker, '55P03') >= 6, { timeoutMs: 45_000, what: 'retries while the lock is held' });
     expect(await dlqCount()).toBe(0);
     expect(worker.processed).toEqual([]);
 
