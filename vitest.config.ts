@@ -1,5 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import HeaviestFirst from './tests/support/heaviestFirst.js';
 
 export default defineConfig({
   test: {
@@ -10,6 +9,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration tests share one PostgreSQL server; each file has its own database.
-    sequence: { concurrent: false, sequencer: HeaviestFirst },
+    sequence: { concurrent: false },
   },
 });
