@@ -142,6 +142,14 @@ describe('isTransientError', () => {
     ['ECONNREFUSED', 'connect refused'],
     ['ECONNRESET', 'connection reset'],
     ['RD409', 'lost the race for a shared counter'],
+    // a failover or an overloaded server (issue 10, point 3): the worker pauses and retries
+    ['25006', 'read-only transaction (a demoted primary, a standby)'],
+    ['53000', 'insufficient resources'],
+    ['53100', 'disk full'],
+    ['53200', 'out of memory'],
+    ['57014', 'statement timeout (query canceled)'],
+    ['55P03', 'lock timeout'],
+    ['58030', 'I/O error'],
   ])('%s (%s) is transient', (code) => {
     expect(isTransientError(withCode(code))).toBe(true);
   });
@@ -152,12 +160,18 @@ describe('isTransientError', () => {
     ['42883', 'undefined function'],
     ['RD001', 'bad argument'],
     ['RD002', 'actor or reason missing'],
+    ['22P02', 'invalid text representation'],
+    ['25P02', 'in failed transaction'],
   ])('%s (%s) is not', (code) => {
     expect(isTransientError(withCode(code))).toBe(false);
   });
 
   it('a bare Error without a code (node-postgres losing its connection) is transient', () => {
     expect(isTransientError(new Error('Connection terminated unexpectedly'))).toBe(true);
+  });
+
+  it('a query that timed out on the client (node-postgres query_timeout) is transient', () => {
+    expect(isTransientError(new Error('Query read timeout'))).toBe(true);
   });
 
   it('programming errors, our own non-retriable errors and non-errors are not', () => {
