@@ -3,8 +3,6 @@ import { OutputFile } from '../shared/outputFile.js';
 // Writing CSV (reports, exports) a chunk at a time, waiting for the destination to drain so a slow
 // disk or pipe never makes the output pile up in memory. Cells: src/shared/csvWrite.ts.
 
-export { csvField, csvLine } from '../shared/csvWrite.js';
-
 /** Somewhere to write text: a file, or the command's stdout. */
 export interface TextSink {
   write(text: string): Promise<void>;

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 import { UsageError } from '../shared/errors.js';
-import { ChunkedWriter, csvLine, type TextSink } from './csvOut.js';
+import { csvLine } from '../shared/csvWrite.js';
+import { ChunkedWriter, type TextSink } from './csvOut.js';
 
 export const EXPORT_STATUSES = ['available', 'expired', 'redeemed', 'voided'] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];

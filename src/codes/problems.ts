@@ -1,5 +1,6 @@
 import type { RawConnection } from '../db/database.js';
-import { ChunkedWriter, csvLine, type TextSink } from './csvOut.js';
+import { csvLine } from '../shared/csvWrite.js';
+import { ChunkedWriter, type TextSink } from './csvOut.js';
 
 export type ProblemKind = 'invalid' | 'duplicate_in_file' | 'duplicate_in_pool';
 

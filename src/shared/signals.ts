@@ -88,3 +88,12 @@ export function waitForShutdown(done: Promise<void>, onSecondSignal: (signal: No
   const interrupt = watchInterrupt({ onSecond: onSecondSignal });
   return firstOf(interrupt, done.finally(() => interrupt.dispose()));
 }
+
+/**
+ * After a stop that gave up (--shutdown-timeout of `worker` and `serve`): something may still hold
+ * the process open (a kafkajs reconnect loop, a socket to a silent host), so exit with `code`
+ * after `afterMs`, unless the process ends by itself first.
+ */
+export function exitSoon(code: number, afterMs: number): void {
+  setTimeout(() => process.exit(code), afterMs).unref();
+}

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { RedeemResult } from '../../src/engine/types.js';
-import { backendPid } from '../support/locks.js';
+import { backendPid, waitUntilWaitingOnLock } from '../support/locks.js';
 import { Scenario, uniqueName, useTestDatabase } from '../support/scenario.js';
 
 // A reward's settings changed while a redemption of it is in flight (found by the randomised
@@ -39,7 +39,7 @@ describe('settings changed while a redemption is in flight, on the server', () =
       const redemption = member.query<{ result: RedeemResult }>(REDEEM, [s.reward('GIFT'), 5, s.user('member@t.test'), s.merchantId, mode, ...staff]);
       let answered = false;
       redemption.then(() => (answered = true), () => (answered = true));
-      await waitUntil(async () => answered || (await admin.query('select 1 from pg_locks where pid = $1 and not granted', [memberPid])).rows.length > 0);
+      await waitUntilWaitingOnLock(admin, memberPid, () => answered);
       await admin.query('commit');
       return (await redemption).rows[0]!.result;
     } finally {
@@ -97,11 +97,3 @@ describe('settings changed while a redemption is in flight, on the server', () =
     expect(await liveUnits(s)).toBe(0);
   });
 });
-
-async function waitUntil(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('the redemption neither waited on a lock nor answered');
-}

@@ -2,6 +2,7 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { parseLogFormat, parseShutdownTimeout, parseWholeNumber } from '../parse.js';
 import { parseDuration } from '../../shared/durations.js';
+import { exitSoon } from '../../shared/signals.js';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_MEMBER } from '../../api/streamLimits.js';
 import { envWithKafkaFlags, withKafkaSecurityOptions } from '../kafkaOptions.js';
 
@@ -49,8 +50,7 @@ function registerServe(program: CommandUnknownOpts, cli: ProgramBuilder): void {
       io: { ...ctx.io, env: envWithKafkaFlags(options, ctx.io.env) },
       openDatabase: () => ctx.db(),
       closeDatabase: () => ctx.closeDatabase(),
-      // a stop that timed out may leave a socket to a dead dependency holding the process open
-      exitSoon: (code) => void setTimeout(() => process.exit(code), 1_000).unref(),
+      exitSoon: (code) => exitSoon(code, 1_000),
       allowUnscopedTokens: options.allowUnscopedTokens === true,
       ...limits,
       port,

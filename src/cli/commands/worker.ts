@@ -37,7 +37,7 @@ export function registerWorkerCommand(program: CommandUnknownOpts, cli: ProgramB
     const kafka = kafkaSettings(flags, ctx.io.env);
     const database = await ctx.db();
 
-    const [{ Registry, collectDefaultMetrics }, { createLogger }, { startWorker }, { waitForShutdown }] = await Promise.all([
+    const [{ Registry, collectDefaultMetrics }, { createLogger }, { startWorker }, { waitForShutdown, exitSoon }] = await Promise.all([
       import('prom-client'),
       import('../../shared/logger.js'),
       import('../../worker/worker.js'),
@@ -70,9 +70,7 @@ export function registerWorkerCommand(program: CommandUnknownOpts, cli: ProgramB
       );
       if (signal) logger.info(`[RewardConsumer] ${signal} received: finishing in-flight work, committing offsets`, { signal });
       if ((await worker.stop()) === 'stopped') return 0;
-      // Something (a kafkajs reconnect loop, a socket to a silent host) may still hold the process:
-      // exit once the command has returned, unless it ends by itself first.
-      setTimeout(() => process.exit(3), 2_000).unref();
+      exitSoon(3, 2_000);
       return 3;
     } finally {
       await metrics?.close();
