@@ -56,6 +56,15 @@ export async function openPGlite(dataDir: string, options: EmbeddedOptions = {})
     await lock?.release();
     throw error;
   }
+  return embeddedDatabase(pglite, location, lock);
+}
+
+/**
+ * The Database over an open PGlite: one connection, so every use goes through one mutex. Closing
+ * it closes PGlite, then releases the folder's lock (if any). Tests also wrap a PGlite started
+ * from a migrated image with it (tests/support/databases.ts).
+ */
+export function embeddedDatabase(pglite: PGlite, location: string, lock?: DataDirLock): Database {
   const mutex = new Mutex();
   const db = new Kysely<Schema>({ dialect: new PGliteDialect(pglite, mutex) });
 

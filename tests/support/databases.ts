@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { migrate } from '../../src/db/migrations.js';
+import { embeddedDatabase } from '../../src/db/pglite.js';
 import { adminUrl, databaseUrl, templateDb } from './pgUrls.js';
 
 export type BackendName = 'postgres' | 'pglite';
@@ -45,10 +47,16 @@ export async function createServerDatabase(options: { poolSize?: number; migrate
   };
 }
 
-/** The embedded backend, in memory, migrated. One per test file: PGlite takes seconds to boot. */
+/**
+ * The embedded backend, in memory, migrated: started from the run's migrated image
+ * (tests/support/pgGlobalSetup.ts), which skips PGlite's initdb and the migrations.
+ */
 export async function createPGliteDatabase(): Promise<TestDatabase> {
-  const database = await openDatabase({ dataDir: 'memory://' });
-  await migrate(database);
+  const image = process.env.REDEEMCTL_PGLITE_IMAGE;
+  if (!image) throw new Error('REDEEMCTL_PGLITE_IMAGE is not set: run the tests through vitest (tests/support/pgGlobalSetup.ts)');
+  const pglite = new PGlite({ loadDataDir: new Blob([readFileSync(image)]) });
+  await pglite.waitReady;
+  const database = embeddedDatabase(pglite, 'memory://');
   return { database, drop: () => database.close() };
 }
 
