@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../shared/packageFiles.js';
 import type { Database, RawConnection } from './database.js';
 import { UsageError } from '../shared/errors.js';
 
 /** sql/ sits two levels above both src/db/ (tests) and dist/db/ (the built CLI). */
-export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+export const SQL_DIR = packageFile('sql/');
 
 export interface MigrationFile {
   id: number;

@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../shared/packageFiles.js';
 import type { Database } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 import { redeem } from '../engine/redeem.js';
@@ -16,7 +16,7 @@ import { redemptionMetrics } from '../monitoring/redemptionMetrics.js';
 // Event ids and the batch id are fixed (the batch id comes from the file), so running the demo
 // again returns the stored results and changes nothing.
 
-const fixture = (path: string) => fileURLToPath(new URL(`../../fixtures/${path}`, import.meta.url));
+const fixture = (path: string) => packageFile(`fixtures/${path}`);
 
 export interface StoryContext {
   database: Database;

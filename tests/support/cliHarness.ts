@@ -74,8 +74,16 @@ export function buildDist(): Promise<void> {
   });
 }
 
-/** Source files under src/ whose compiled module in dist/ is missing or older. */
+/** Source files under src/ whose compiled module in dist/, or the bundle bin/ runs, is missing or older. */
 export function staleModules(): string[] {
+  const bundle = join(REPO_ROOT, 'dist', 'bundle', 'main.js');
+  const bundledAt = (() => {
+    try {
+      return statSync(bundle).mtimeMs;
+    } catch {
+      return -1;
+    }
+  })();
   const src = join(REPO_ROOT, 'src');
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
@@ -83,7 +91,8 @@ export function staleModules(): string[] {
     .filter((file) => /\.tsx?$/.test(file) && !file.endsWith('.d.ts'))
     .filter((file) => {
       try {
-        return statSync(join(REPO_ROOT, 'dist', relative(src, file).replace(/\.tsx?$/, '.js'))).mtimeMs < statSync(file).mtimeMs;
+        const changed = statSync(file).mtimeMs;
+        return bundledAt < changed || statSync(join(REPO_ROOT, 'dist', relative(src, file).replace(/\.tsx?$/, '.js'))).mtimeMs < changed;
       } catch {
         return true;
       }

@@ -1,10 +1,11 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { emit } from '../emit.js';
+import { packageFile } from '../../shared/packageFiles.js';
 
 // `db migrate`, `db status` and `db seed`: flags, then src/db/schemaOutcomes.ts or src/demo/seed.ts.
 
-export const DEFAULT_FIXTURE = new URL('../../../fixtures/demo.json', import.meta.url);
+export const DEFAULT_FIXTURE = packageFile('fixtures/demo.json');
 
 function registerMigrate(db: CommandUnknownOpts, cli: ProgramBuilder): void {
   const command = db.command('migrate').description('apply pending sql/ migrations (idempotent)').option('--json', 'one JSON document on stdout');
@@ -33,9 +34,8 @@ function registerSeed(db: CommandUnknownOpts, cli: ProgramBuilder): void {
   cli.action(command, async (ctx, _options, [given]) => {
     const { readFixtureFile, seed } = await import('../../demo/seed.js');
     const { done } = await import('../../shared/outcome.js');
-    const { fileURLToPath } = await import('node:url');
     const { renderSeeded } = await import('./render/db.js');
-    const file = given ?? fileURLToPath(DEFAULT_FIXTURE);
+    const file = given ?? DEFAULT_FIXTURE;
     const fixture = await readFixtureFile(file);
     return emit(ctx, done(await seed((await ctx.db()).db, fixture)), (io, summary) => renderSeeded(io, file, summary));
   });
