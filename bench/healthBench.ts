@@ -13,6 +13,7 @@ import { withoutJit } from '../src/monitoring/withoutJit.js';
 import { seed } from '../src/demo/seed.js';
 import { dropDatabase, recreateDatabase, urlFor } from './scratch.js';
 import { round } from './workload.js';
+import { BIN, median, timeChild, type ChildTime } from './childTime.js';
 
 // The `health` benchmark of docs/benchmarks.md: `pool health` with 50 pool rewards and 5,000,000
 // codes under 200 ms. Reward r (0..49) holds codes HB-100000·r … HB-(100000·(r+1) − 1); its
@@ -23,13 +24,8 @@ import { round } from './workload.js';
 
 const REWARDS = 50;
 const CODES_PER_REWARD = 100_000;
-const BIN = fileURLToPath(new URL('../bin/redeemctl.js', import.meta.url));
-const GNU_TIME = '/usr/bin/time';
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
+
 
 async function fill(db: Kysely<Schema>, log: (line: string) => void): Promise<{ merchantId: string }> {
   const summary = await seed(db, {
@@ -76,27 +72,6 @@ async function fill(db: Kysely<Schema>, log: (line: string) => void): Promise<{ 
   log('vacuum analyze');
   await sql`vacuum analyze`.execute(db);
   return { merchantId: m };
-}
-
-interface ChildTime {
-  wallMs: number;
-  /** user + system CPU of the child (GNU time), or null where /usr/bin/time is missing */
-  cpuMs: number | null;
-}
-
-/** One child process, timed by wall clock and, through GNU time, by its own CPU. */
-function timeChild(args: string[], env: NodeJS.ProcessEnv): ChildTime {
-  const timed = existsSync(GNU_TIME);
-  const out = join(tmpdir(), `redeemctl-health-${process.pid}.time`);
-  const [command, argv] = timed ? [GNU_TIME, ['-f', '%U %S', '-o', out, process.execPath, ...args]] : [process.execPath, args];
-  const t0 = performance.now();
-  const child = spawnSync(command, argv, { env, encoding: 'utf8' });
-  const wallMs = performance.now() - t0;
-  if (child.status !== 0 && child.status !== 1) throw new Error(`${args.join(' ')} exited ${child.status}: ${child.stderr}`);
-  if (!timed) return { wallMs, cpuMs: null };
-  const [user, system] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  rmSync(out, { force: true });
-  return { wallMs, cpuMs: (user! + system!) * 1000 };
 }
 
 /** CPU seconds a local server process has used (/proc, Linux), or null elsewhere. */

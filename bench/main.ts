@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { pgbenchBaseline } from './pgbench.js';
 import { measureEngine } from './engine.js';
 import { round } from './workload.js';
@@ -68,6 +72,9 @@ const BENCHES: Record<string, () => Promise<object>> = {
   async cancel() {
     return (await import('./cancelBench.js')).measureCancel(log);
   },
+  async start() {
+    return (await import('./startBench.js')).measureStart(log);
+  },
 };
 
 async function main(): Promise<void> {
@@ -78,8 +85,31 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const loadAtStart = loadavg();
   const result = await bench();
-  process.stdout.write(JSON.stringify({ ...result, at: new Date().toISOString(), node: process.version }) + '\n');
+  const record = {
+    ...result,
+    at: new Date().toISOString(),
+    commit: currentCommit(),
+    node: process.version,
+    cores: cpus().length,
+    load_start: loadAtStart.map((l) => round(l)),
+    load_end: loadavg().map((l) => round(l)),
+  };
+  const line = JSON.stringify(record);
+  // Every run is kept, so the README's figures come from measured runs and can be compared with
+  // earlier ones (docs/benchmarks.md, "Results").
+  appendFileSync(RESULTS, line + '\n');
+  process.stdout.write(line + '\n');
+}
+
+const RESULTS = fileURLToPath(new URL('./results.jsonl', import.meta.url));
+
+/** The commit measured, with `+dirty` when the working tree has changes. */
+function currentCommit(): string {
+  const run = (args: string[]) => spawnSync('git', args, { encoding: 'utf8', cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  const head = run(['rev-parse', '--short', 'HEAD']).stdout.trim() || 'unknown';
+  return run(['status', '--porcelain', '--untracked-files=no']).stdout.trim() ? `${head}+dirty` : head;
 }
 
 await main();
