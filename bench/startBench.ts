@@ -1,4 +1,3 @@
-import { loadavg } from 'node:os';
 import { openDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { readFixtureFile, seed } from '../src/demo/seed.js';
@@ -48,7 +47,6 @@ const cpuMedian = (times: ChildTime[]) => (times.every((t) => t.cpuMs !== null) 
 
 export async function measureStart(log: (line: string) => void): Promise<object> {
   const name = 'redeemctl_bench_start';
-  const loadAtStart = loadavg();
   const url = await recreateDatabase(name);
   try {
     const database = await openDatabase({ url, poolSize: 1 });
@@ -91,8 +89,6 @@ export async function measureStart(log: (line: string) => void): Promise<object>
       goal: 'help_over_node <= 2, pool_health_json_ms < 150',
       slowest: [...results].sort((a, b) => b.wall_ms_p50 - a.wall_ms_p50)[0]!.command,
       commands: results,
-      load_average_start: loadAtStart.map((l) => round(l)),
-      load_average_end: loadavg().map((l) => round(l)),
     };
   } finally {
     await dropDatabase(name);
