@@ -47,6 +47,11 @@ export async function sendsUntilStopped<T>(io: CliIO, kind: SendKind, again: str
       io.stderr.write(`\n${signal} again: stopping now. ${HARD_STOP[kind]}\n  ${again}\n`);
     },
   });
+  // Acted on at the next send: say so now, as a plan or a preview may still be reading.
+  interrupt.signal.addEventListener('abort', () => {
+    progress.done();
+    io.stderr.write(`${signalName(interrupt.signal)}: stopping before the next send (again to stop at once)\n`);
+  });
   const run: SendRun = { onSent: (sent, total) => progress.update({ label: LABEL[kind], done: sent, total }), signal: interrupt.signal };
   try {
     return await work(run);
