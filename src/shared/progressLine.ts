@@ -86,9 +86,8 @@ export function plainLine(state: ProgressState, rate: Rate): string {
 export function terminalLine(state: ProgressState, rate: Rate, columns: number): string {
   const room = Math.max(1, columns - 1);
   const { counts, tail } = parts(state, rate);
-  const withDetail = tail;
   const withoutDetail = state.detail ? tail.slice(0, -1) : tail;
-  for (const rest of [withDetail, withoutDetail]) {
+  for (const rest of [tail, withoutDetail]) {
     const text = [counts, ...rest].join(SEP);
     if (state.total === undefined) {
       const line = `${state.label} ${text}`;
