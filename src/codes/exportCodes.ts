@@ -39,18 +39,53 @@ interface ExportRow {
 /** Rows per round trip: the export holds one page at a time, whatever the pool size. */
 const PAGE = 5_000;
 
+/** The filter's codes, as the export's WHERE: `p` is reward_promo_code. */
+function matching(filter: ExportFilter) {
+  const status = filter.status;
+  return sql<boolean>`p.merchant_id = ${filter.merchantId}::uuid
+        and (${filter.rewardId}::uuid is null or p.reward_id = ${filter.rewardId}::uuid)
+        and (${filter.lot}::text is null or p.lot = ${filter.lot}::text)
+        and (${status}::text is null
+             or (${status}::text = 'available' and p.status = 'available' and (p.expires_at is null or p.expires_at > now()))
+             or (${status}::text = 'expired' and p.status = 'available' and p.expires_at <= now())
+             or (${status}::text in ('redeemed', 'voided') and p.status = ${status}::text))`;
+}
+
+/** How many codes the export will write (for the progress bar; codes redeemed meanwhile may move it a little). */
+export async function countExport(db: Kysely<Schema>, filter: ExportFilter): Promise<number> {
+  const { rows } = await sql<{ n: string }>`select count(*) as n from reward_promo_code p where ${matching(filter)}`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Stopped by SIGINT or SIGTERM between two pages: `written` codes went out before it stopped. */
+export class ExportInterruptedError extends Error {
+  constructor(
+    readonly signalName: string,
+    readonly written: number,
+  ) {
+    super(`Interrupted by ${signalName} after ${written} codes`);
+  }
+}
+
 /**
  * The codes as CSV, in pool order (id), a page at a time by keyset (id > last), on both backends.
  * status is as `codes stats` counts it: an available code past its expires_at is "expired".
  * redemption_code is the RWD… code of the live redemption holding a redeemed code.
+ * `signal` (Ctrl-C) is checked between pages: ExportInterruptedError, and the caller discards the file.
  */
-export async function exportCodes(db: Kysely<Schema>, filter: ExportFilter, sink: TextSink, onPage?: (rows: number) => void): Promise<number> {
+export async function exportCodes(
+  db: Kysely<Schema>,
+  filter: ExportFilter,
+  sink: TextSink,
+  onPage?: (rows: number) => void,
+  signal?: AbortSignal,
+): Promise<number> {
   const out = new ChunkedWriter(sink);
   await out.line(EXPORT_COLUMNS.join(',') + '\n');
-  const status = filter.status;
   let after = 0;
   let written = 0;
   for (;;) {
+    if (signal?.aborted) throw new ExportInterruptedError(typeof signal.reason === 'string' ? signal.reason : 'SIGINT', written);
     const { rows } = await sql<ExportRow>`
       select p.id, p.promo_code as code, r.reward_code, p.lot,
              case when p.status = 'available' and p.expires_at <= now() then 'expired' else p.status end as status,
@@ -58,13 +93,7 @@ export async function exportCodes(db: Kysely<Schema>, filter: ExportFilter, sink
       from reward_promo_code p
       join reward_master r on r.id = p.reward_id
       left join reward_redemptions_ledger l on l.id = p.ledger_id
-      where p.merchant_id = ${filter.merchantId}::uuid and p.id > ${after}
-        and (${filter.rewardId}::uuid is null or p.reward_id = ${filter.rewardId}::uuid)
-        and (${filter.lot}::text is null or p.lot = ${filter.lot}::text)
-        and (${status}::text is null
-             or (${status}::text = 'available' and p.status = 'available' and (p.expires_at is null or p.expires_at > now()))
-             or (${status}::text = 'expired' and p.status = 'available' and p.expires_at <= now())
-             or (${status}::text in ('redeemed', 'voided') and p.status = ${status}::text))
+      where ${matching(filter)} and p.id > ${after}
       order by p.id
       limit ${PAGE}`.execute(db);
     for (const r of rows) {

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { Database } from '../db/database.js';
 import { OperatorAbortError, UsageError } from '../shared/errors.js';
-import { formatCount, formatDecimal } from '../shared/format.js';
+import { formatCount } from '../shared/format.js';
 import type { Progress } from '../shared/progress.js';
 import { signalName } from '../shared/signals.js';
 import { CodeCsv, inputSize } from './csvRows.js';
@@ -61,7 +61,7 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
   const progress = req.progress;
   const csv = new CodeCsv(req.file, name, {
     defaultLot: req.lot,
-    onProgress: (bytes, rows) => progress?.tick(`reading ${name}: ${Math.floor((100 * bytes) / Math.max(size, 1))}% of ${formatDecimal(size / 1_048_576, 1)} MB, ${formatCount(rows)} rows`),
+    onProgress: (bytes, rows) => progress?.update({ label: `reading ${name}`, done: bytes, total: size, unit: 'bytes', detail: `${formatCount(rows)} rows` }),
   });
   const report = req.reportPath ? fileSink(req.reportPath, '--report', [req.file]) : null;
   const started = performance.now();

@@ -4,6 +4,7 @@ import { readDeadLetter, redriveHeaders } from '../kafka/deadLetter.js';
 import type { KafkaSettings } from '../kafka/settings.js';
 import { kafkaRetry, throwawayGroup, topicOffsets } from '../kafka/opsClients.js';
 import { readSnapshot, type PartitionRange, type Snapshot } from '../kafka/topicReader.js';
+import { checkSendRun, type SendRun } from './sendRun.js';
 
 // `dlq list` and `dlq redrive`. What has been redriven is the committed offset of one consumer
 // group per DLQ partition: everything below it went back; only messages at or after it are
@@ -87,24 +88,49 @@ export async function readDeadLetters<T>(
   }
 }
 
+/** Messages per produce request of a redrive: the unit between two progress steps and where Ctrl-C can stop it. */
+const REDRIVE_CHUNK = 500;
+
 /**
  * Sends each message back to its origin topic, key and value byte for byte, with the original's
  * headers plus x-redriven-from (redriveHeaders), acknowledged by every in-sync replica; then
  * commits the redrive group past them. A crash between the two resends on the next redrive:
  * at least once, which the engine's idempotency on event_id absorbs.
+ * `sending` (src/ops/sendRun.ts) is told after each chunk; stopped between two, the mark is moved
+ * past what was sent (selected is in offset order within a partition) before SendsInterruptedError.
  */
-export async function redrive(producer: Producer, consumer: Consumer, settings: KafkaSettings, selected: DeadLetterView[], raw: Map<string, KafkaMessage>): Promise<Array<{ partition: number; offset: string }>> {
-  const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }>>();
+export async function redrive(
+  producer: Producer,
+  consumer: Consumer,
+  settings: KafkaSettings,
+  selected: DeadLetterView[],
+  raw: Map<string, KafkaMessage>,
+  sending?: SendRun,
+): Promise<Array<{ partition: number; offset: string }>> {
   const next = new Map<number, number>();
-  for (const view of selected) {
+  let sent = 0;
+  while (sent < selected.length && !sending?.signal?.aborted) {
+    const chunk = selected.slice(sent, sent + REDRIVE_CHUNK);
+    await sendBack(producer, chunk, raw);
+    for (const view of chunk) next.set(view.partition, Math.max(next.get(view.partition) ?? 0, Number(view.offset) + 1));
+    sent += chunk.length;
+    sending?.onSent(sent, selected.length);
+  }
+  const commits = [...next].map(([partition, offset]) => ({ topic: settings.dlqTopic, partition, offset: String(offset) }));
+  if (commits.length > 0) await consumer.commitOffsets(commits);
+  // Stopped part-way (the signal after the last send changes nothing): the mark stands past what went out.
+  if (sent < selected.length) checkSendRun(sending, sent, selected.length, () => selected.slice(sent).map((v) => `${v.partition}:${v.offset}`));
+  return commits.map(({ partition, offset }) => ({ partition, offset }));
+}
+
+/** One produce request per origin topic, acks from every in-sync replica. */
+async function sendBack(producer: Producer, views: DeadLetterView[], raw: Map<string, KafkaMessage>): Promise<void> {
+  const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }>>();
+  for (const view of views) {
     const message = raw.get(`${view.partition}:${view.offset}`)!;
     const list = byTopic.get(view.origin_topic) ?? [];
     list.push({ key: message.key ?? null, value: message.value ?? null, headers: redriveHeaders(message) });
     byTopic.set(view.origin_topic, list);
-    next.set(view.partition, Math.max(next.get(view.partition) ?? 0, Number(view.offset) + 1));
   }
   for (const [topic, messages] of byTopic) await producer.send({ topic, acks: -1, messages });
-  const commits = [...next].map(([partition, offset]) => ({ topic: settings.dlqTopic, partition, offset: String(offset) }));
-  if (commits.length > 0) await consumer.commitOffsets(commits);
-  return commits.map(({ partition, offset }) => ({ partition, offset }));
 }

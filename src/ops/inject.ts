@@ -9,6 +9,7 @@ import { newEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
 import type { KafkaSettings } from '../kafka/settings.js';
 import { isKafkaError, unreachable } from '../kafka/opsClients.js';
 import type { InjectItem } from './injectInput.js';
+import { checkSendRun, type SendRun } from './sendRun.js';
 
 // `events inject`: turn validated requests into events for the merchant in context, then publish
 // them all, or nothing when one names a member or reward this merchant does not have (the
@@ -71,8 +72,11 @@ function nothingPublished(refusal: Refusal, line: number | undefined): Refusal {
 /** Up to this many events per produce request (well under the broker's 1 MiB default). */
 const SEND_CHUNK = 1_000;
 
-/** Publishes keyed by user_id, acknowledged by every in-sync replica; a --count run is one send. */
-export async function publishEvents(settings: KafkaSettings, events: RedemptionEvent[], clientId = 'redeemctl-events'): Promise<void> {
+/**
+ * Publishes keyed by user_id, acknowledged by every in-sync replica; a --count run is one send.
+ * `run` (events replay): told after each send, and stopped between two (src/ops/sendRun.ts).
+ */
+export async function publishEvents(settings: KafkaSettings, events: RedemptionEvent[], clientId = 'redeemctl-events', run?: SendRun): Promise<void> {
   let publisher: EventPublisher;
   try {
     publisher = await EventPublisher.connect(settings, clientId);
@@ -80,7 +84,11 @@ export async function publishEvents(settings: KafkaSettings, events: RedemptionE
     throw unreachable(settings, error);
   }
   try {
-    for (let i = 0; i < events.length; i += SEND_CHUNK) await publisher.publish(events.slice(i, i + SEND_CHUNK));
+    for (let i = 0; i < events.length; i += SEND_CHUNK) {
+      checkSendRun(run, i, events.length);
+      await publisher.publish(events.slice(i, i + SEND_CHUNK));
+      run?.onSent(Math.min(i + SEND_CHUNK, events.length), events.length);
+    }
   } catch (error) {
     throw isKafkaError(error) ? unreachable(settings, error) : error;
   } finally {

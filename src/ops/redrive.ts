@@ -4,6 +4,7 @@ import { RedeemctlError } from '../shared/errors.js';
 import { done, type Outcome } from '../shared/outcome.js';
 import { REDRIVE_GROUP, readDeadLetters, redrive, viewOf, type DeadLetterView } from './deadLetters.js';
 import { selectForRedrive } from './redriveSelection.js';
+import type { SendRun } from './sendRun.js';
 
 // `dlq redrive`: the dead letters at or after the redrive mark (or only those --offset names, in
 // order within a partition), previewed, or with `execute` sent back to their origin topic byte for
@@ -30,12 +31,13 @@ export interface RedriveReport {
   committed: Array<{ partition: number; offset: string }>;
 }
 
-export async function redriveDeadLetters(settings: KafkaSettings, env: Record<string, string | undefined>, request: RedriveRequest): Promise<Outcome<RedriveReport>> {
+/** `sending`: progress and Ctrl-C for the sends (src/ops/sendRun.ts). */
+export async function redriveDeadLetters(settings: KafkaSettings, env: Record<string, string | undefined>, request: RedriveRequest, sending?: SendRun): Promise<Outcome<RedriveReport>> {
   const session = await openSession(settings, 'redeemctl-dlq', env);
   try {
     const busy = await groupState(session.admin, REDRIVE_GROUP);
     if (busy.live) throw new RedriveBusyError(`Another dlq redrive is running (group ${REDRIVE_GROUP} is ${busy.state}); nothing sent. Try again when it is done.`);
-    const run = await selectAndSend(session, settings, request);
+    const run = await selectAndSend(session, settings, request, sending);
     const executed = request.execute && run.selected.length > 0;
     return done({
       topic: settings.dlqTopic,
@@ -54,7 +56,7 @@ export async function redriveDeadLetters(settings: KafkaSettings, env: Record<st
 }
 
 /** Reads from the marks, selects, and (executing) sends and commits while the redrive consumer holds the partitions. */
-function selectAndSend(session: KafkaSession, settings: KafkaSettings, request: RedriveRequest) {
+function selectAndSend(session: KafkaSession, settings: KafkaSettings, request: RedriveRequest, sending?: SendRun) {
   return readDeadLetters(session.kafka, session.admin, settings, 'marks', {}, async (snapshot, consumer) => {
     const raw = new Map(snapshot.messages.map(({ partition, message }) => [`${partition}:${message.offset}`, message]));
     const candidates = snapshot.messages.map(({ partition, message }) => viewOf(settings, partition, message, -1));
@@ -64,7 +66,7 @@ function selectAndSend(session: KafkaSession, settings: KafkaSettings, request: 
     const producer = session.kafka.producer({ allowAutoTopicCreation: false });
     await connectOrExplain(settings, () => producer.connect());
     try {
-      return { ...preview, committed: await redrive(producer, consumer, settings, selected, raw) };
+      return { ...preview, committed: await redrive(producer, consumer, settings, selected, raw, sending) };
     } finally {
       await producer.disconnect().catch(() => {});
     }

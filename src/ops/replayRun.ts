@@ -5,6 +5,7 @@ import { done, type Outcome } from '../shared/outcome.js';
 import { publishEvents } from './inject.js';
 import { failedRequests, planReplays, replayEvents, type PlannedReplay, type ReplayCandidate } from './replay.js';
 import { fileCandidates, readReplayFile } from './replayFile.js';
+import type { SendRun } from './sendRun.js';
 
 // `events replay` from start to end: the candidates (this merchant's failed requests, or a
 // file's events), the plan (replay ids, and why the others are skipped), then the publish unless
@@ -27,12 +28,13 @@ export interface ReplayReport {
   skipped: Array<{ event_id: string; why: string }>;
 }
 
-export async function replayFailures(db: Kysely<Schema>, merchantId: string, settings: KafkaSettings, request: ReplayRequest): Promise<Outcome<ReplayReport>> {
+/** `run`: progress and Ctrl-C for the publish (src/ops/sendRun.ts). */
+export async function replayFailures(db: Kysely<Schema>, merchantId: string, settings: KafkaSettings, request: ReplayRequest, run?: SendRun): Promise<Outcome<ReplayReport>> {
   const { candidates, skipped } = await candidatesOf(db, merchantId, request.from);
   const result = await planReplays(db, merchantId, candidates, request.limit);
   // What the file could not offer comes first, then what the plan skipped.
   result.skipped.unshift(...skipped);
-  if (!request.dryRun && result.plan.length > 0) await publishEvents(settings, replayEvents(result.plan, merchantId), 'redeemctl-replay');
+  if (!request.dryRun && result.plan.length > 0) await publishEvents(settings, replayEvents(result.plan, merchantId), 'redeemctl-replay', run);
   return done({
     dry_run: request.dryRun,
     topic: settings.topic,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkGivenBatchId, contentBatchId, rowEventId } from '../../src/batch/batchId.js';
-import { BatchProgress, progressLine } from '../../src/batch/batchProgress.js';
+import { BatchProgress, batchProgressState } from '../../src/batch/batchProgress.js';
 import { readGrants, readHeader } from '../../src/batch/grantsCsv.js';
 import { Outcomes } from '../../src/batch/outcomes.js';
 import { GrantPlan } from '../../src/batch/plan.js';
@@ -235,35 +235,43 @@ describe('the task pool', () => {
 
 describe('progress', () => {
   const state = { done: 1200, total: 3000, counts: { ...emptyCounts(), granted: 1180, refused: 20 }, dryRun: false };
-  it('is one line: rows done of total, granted, refused, rate; counts grouped', () => {
-    expect(progressLine({ ...state, elapsedMs: 3000 })).toBe('rows 1,200/3,000  granted 1,180  refused 20  400 rows/s');
-    expect(progressLine({ ...state, dryRun: true, counts: { ...state.counts, would_grant: 12_000, skipped: 3 }, elapsedMs: 0 })).toBe(
-      'rows 1,200/3,000  would grant 12,000  refused 20  skipped 3  0 rows/s',
-    );
+  it('a bar of rows done of total, with granted and refused (and skipped) as its detail', () => {
+    expect(batchProgressState(state)).toEqual({ label: 'granting rows', done: 1200, total: 3000, detail: 'granted 1,180 · refused 20' });
+    expect(batchProgressState({ ...state, dryRun: true, counts: { ...state.counts, would_grant: 12_000, skipped: 3 } })).toEqual({
+      label: 'checking rows',
+      done: 1200,
+      total: 3000,
+      detail: 'would grant 12,000 · refused 20 · skipped 3',
+    });
   });
-  it('on a TTY: redrawn in place, the rate from when the run began, cleared at the end', () => {
+  it('on a TTY: redrawn in place with the smoothed rate, throttled, cleared at the end', () => {
     let out = '';
     let now = 0;
-    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => (out += s), isTTY: true }, env: {} };
+    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => (out += s), isTTY: true, columns: 120 }, env: {} };
     const progress = new BatchProgress(io, { now: () => now });
+    progress.update({ ...state, done: 0 });
     now = 3000;
     progress.update(state);
     now = 3050;
     progress.update(state); // throttled
     progress.end();
-    expect(out).toBe('\r\u001b[2Krows 1,200/3,000  granted 1,180  refused 20  400 rows/s\r\u001b[2K');
+    const lines = out.split('\r\u001b[2K');
+    expect(lines[2]).toBe('granting rows [█████████░░░░░░░░░░░░░░░] 40% 1,200/3,000 · 400/s · ETA 5s · granted 1,180 · refused 20');
+    expect(lines).toHaveLength(4);
+    expect(out.endsWith('\r\u001b[2K')).toBe(true);
   });
   it('through a pipe: nothing in a short run, then a plain line every 10 s', () => {
     let out = '';
     let now = 0;
     const io = { stdout: { write: () => true }, stderr: { write: (s: string) => (out += s), isTTY: false }, env: {} };
     const progress = new BatchProgress(io, { now: () => now });
+    progress.update({ ...state, done: 0 });
     now = 3000;
     progress.update(state);
     progress.end();
     expect(out).toBe('');
     now = 12_000;
-    progress.update(state);
-    expect(out).toBe('rows 1,200/3,000  granted 1,180  refused 20  100 rows/s\n');
+    progress.update({ ...state, done: 1500 });
+    expect(out).toBe('granting rows 50% 1,500/3,000 · 33/s · ETA 45s · granted 1,180 · refused 20\n');
   });
 });

@@ -76,14 +76,16 @@ function registerExport(codes: CommandUnknownOpts, cli: ProgramBuilder): void {
     .option('--lot <lot>', 'only this lot')
     .option('--output <file>', 'write the CSV here (default: stdout)')
     .option('--json', 'with --output: a JSON summary on stdout');
-  cli.action(command, async (ctx, options) => {
+  cli.action(command, async (ctx, options, _args, self) => {
     const { parseStatus } = await import('../../codes/exportCodes.js');
     const status = parseStatus(options.status);
     if (options.json && options.output === undefined) throw new UsageError('--json needs --output FILE: without it the CSV itself goes to stdout');
     const { exportCodesTo } = await import('../../codes/exportTo.js');
+    const { commandLine } = await import('../commandLine.js');
     const { renderExported } = await import('./render/codes.js');
     const { db, merchantId } = await ctx.scope();
-    const outcome = await exportCodesTo(db, ctx.io, { merchantId, rewardKey: options.reward, status, lot: options.lot ?? null, output: options.output });
+    const request = { merchantId, rewardKey: options.reward, status, lot: options.lot ?? null, output: options.output, commandLine: commandLine(self) };
+    const outcome = await exportCodesTo(db, ctx.io, request);
     // Without --output the CSV itself was the output: nothing more goes to stdout.
     return options.output === undefined ? outcome.exitCode : emit(ctx, outcome, renderExported);
   });

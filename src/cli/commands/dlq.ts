@@ -34,13 +34,17 @@ function registerRedrive(dlq: CommandUnknownOpts, cli: ProgramBuilder): void {
         value,
       ]),
   );
-  cli.action(command, async (ctx, options) => {
+  cli.action(command, async (ctx, options, _args, self) => {
     const settings = settingsFrom(options, ctx.io.env);
     const { parseOffsets } = await import('../../ops/redriveSelection.js');
     const wanted = options.offset === undefined ? undefined : parseOffsets(options.offset);
     const { redriveDeadLetters } = await import('../../ops/redrive.js');
+    const { sendsUntilStopped } = await import('../../ops/sendRun.js');
+    const { commandLine } = await import('../commandLine.js');
     const { renderRedrive } = await import('./render/events.js');
-    return emit(ctx, await redriveDeadLetters(settings, ctx.io.env, { execute: options.execute ?? false, wanted }), renderRedrive);
+    const request = { execute: options.execute ?? false, wanted };
+    const outcome = await sendsUntilStopped(ctx.io, 'redrive', commandLine(self), (run) => redriveDeadLetters(settings, ctx.io.env, request, run));
+    return emit(ctx, outcome, renderRedrive);
   });
 }
 

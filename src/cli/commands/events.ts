@@ -99,7 +99,7 @@ function registerReplay(events: CommandUnknownOpts, cli: ProgramBuilder): void {
       .option('--dry-run', 'print the plan; publish nothing')
       .option('--limit <n>', 'replay at most this many (oldest first)'),
   );
-  cli.action(command, async (ctx, options) => {
+  cli.action(command, async (ctx, options, _args, self) => {
     const settings = settingsFrom(options, ctx.io.env);
     if (Boolean(options.failed) === (options.file !== undefined)) throw new UsageError('Choose what to replay: --failed or --file F.jsonl');
     if (options.file !== undefined && (options.errorCode !== undefined || options.since !== undefined)) {
@@ -111,10 +111,14 @@ function registerReplay(events: CommandUnknownOpts, cli: ProgramBuilder): void {
     const since = options.since === undefined ? undefined : parseInstant('--since', options.since);
     const limit = options.limit === undefined ? undefined : parseWholeNumber('--limit', options.limit, 1, 1_000_000);
     const { replayFailures } = await import('../../ops/replayRun.js');
+    const { sendsUntilStopped } = await import('../../ops/sendRun.js');
+    const { commandLine } = await import('../commandLine.js');
     const { renderReplay } = await import('./render/events.js');
     const { db, merchantId } = await ctx.scope();
     const from = options.file !== undefined ? { file: options.file } : { failed: { ...(errorCode && { errorCode }), ...(since && { since }) } };
-    return emit(ctx, await replayFailures(db, merchantId, settings, { from, limit, dryRun: options.dryRun ?? false }), renderReplay);
+    const request = { from, limit, dryRun: options.dryRun ?? false };
+    const outcome = await sendsUntilStopped(ctx.io, 'replay', commandLine(self), (run) => replayFailures(db, merchantId, settings, request, run));
+    return emit(ctx, outcome, renderReplay);
   });
 }
 
