@@ -2,6 +2,7 @@ import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, ren
 import { dirname } from 'node:path';
 import { UsageError } from '../shared/errors.js';
 import { parseProfiles } from './parse.js';
+import { carriesSecret } from './secrets.js';
 import type { Profiles } from './schema.js';
 
 // How the profiles file is read and written (docs/config.md; where it is: path.ts). It holds no
@@ -22,8 +23,20 @@ export function loadProfiles(path: string): Profiles | undefined {
   return parseProfiles(text, path);
 }
 
-/** Writes the profiles to `path`, mode 0600, atomically; the folder is created (0700) if missing. */
+/**
+ * Writes the profiles to `path`, mode 0600, atomically; the folder is created (0700) if missing.
+ * The one place the file is written, so the one place that makes sure no password is: a URL with
+ * one written into the file by hand is not written back by the tool (exit 2, nothing written).
+ */
 export function saveProfiles(path: string, profiles: Profiles): void {
+  for (const [name, context] of Object.entries(profiles.contexts)) {
+    if (context.database_url !== undefined && carriesSecret(context.database_url)) {
+      throw new UsageError(
+        `Context "${name}" in ${path} holds a database password in plain text, and redeemctl never writes one; nothing was written. ` +
+          'Move the URL to an environment variable (database_url_env) or a file only you can read (database_url_file) first',
+      );
+    }
+  }
   const temporary = `${path}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });

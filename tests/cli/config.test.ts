@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,12 +158,19 @@ describe.concurrent('secrets', () => {
       expect(r.stdout + r.stderr).not.toContain(SECRET);
       expect(r.stdout).toContain('postgres://app:***@db.example.com/loyalty');
     }
+    // the tool does not write the hand-written password back either; once it is gone, the file is rewritten 0600
+    const before = readFileSync(byHand, 'utf8');
+    const refused = await cli(['config', 'set-context', 'new', '--database-url-env', 'SECRET_URL'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`Context "old" in ${byHand} holds a database password in plain text`);
+    expect(refused.stdout + refused.stderr).not.toContain(SECRET);
+    expect(readFileSync(byHand, 'utf8')).toBe(before);
+    writeFileSync(byHand, JSON.stringify({ contexts: { old: { database_url_env: 'SECRET_URL' } } }));
     const set = await cli(['config', 'set-context', 'new', '--database-url-env', 'SECRET_URL', '--json'], env);
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout + set.stderr).not.toContain(SECRET);
-    expect(readFileSync(byHand, 'utf8')).toContain('"database_url_env": "SECRET_URL"');
+    expect(JSON.parse(readFileSync(byHand, 'utf8'))).toEqual({ contexts: { old: { database_url_env: 'SECRET_URL' }, new: { database_url_env: 'SECRET_URL' } } });
     expect(statSync(byHand).mode & 0o777).toBe(0o600);
-    expect(existsSync(`${byHand}.${process.pid}.tmp`)).toBe(false);
   });
 });
 

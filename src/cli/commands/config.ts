@@ -96,7 +96,7 @@ function registerDeleteContext(config: CommandUnknownOpts, cli: ProgramBuilder):
 function registerView(config: CommandUnknownOpts, cli: ProgramBuilder): void {
   const command = config
     .command('view')
-    .description('the profiles file, every context with its settings; secrets are never shown (they are not in it)')
+    .description('the profiles file, every context with its settings; secrets are never shown')
     .option('--json', JSON_HELP);
   cli.action(
     command,
