@@ -15,6 +15,10 @@ export const NOT_CONFIRMED = 'Not confirmed; nothing changed';
  * Callers ask before they change anything (or inside a transaction they then roll back).
  */
 export async function confirm(io: CliIO, question: string, flag: string): Promise<void> {
+  // In a named context (docs/config.md) the question says which: REDEEMCTL_CONTEXT is set to the
+  // context in use by src/cli/profile.ts, for every command that runs in one.
+  const context = io.env.REDEEMCTL_CONTEXT;
+  if (context) question = `[context ${context}] ${question}`;
   if (!io.stdin?.isTTY) {
     throw new UsageError(`${question} Not confirmed: stdin is not a terminal, so pass ${flag} to go ahead`);
   }

@@ -20,6 +20,12 @@ export interface GlobalOptions {
   verbose?: boolean;
   /** The command's own --json: emit() prints the JSON document instead of the human rendering. */
   json?: boolean;
+  /** --context: the named profile to run in (docs/config.md). */
+  context?: string;
+  /** The context in use, however it was chosen (--context, REDEEMCTL_CONTEXT, current_context). */
+  contextName?: string;
+  /** Why the context's database could not be resolved: said when a database is opened. */
+  databaseProblem?: string;
 }
 
 /** What a command's action gets: its I/O, the settings, and the database opened on first use. */
@@ -77,6 +83,11 @@ export class CommandContext {
     return this.options.json ?? false;
   }
 
+  /** The named profile this command runs in (docs/config.md), or undefined: none. */
+  get contextName(): string | undefined {
+    return this.options.contextName;
+  }
+
   /** The migrated database and the merchant acted for: what most commands need together. */
   async scope(): Promise<{ database: Database; db: Kysely<Schema>; merchantId: string }> {
     const database = await this.db();
@@ -105,6 +116,8 @@ export class CommandContext {
   }
 
   private async openRaw(create: boolean): Promise<Database> {
+    // The context names its database by a variable that is unset or a file that cannot be read.
+    if (this.options.databaseProblem) throw new UsageError(this.options.databaseProblem);
     const { openDatabase } = await import('../db/database.js');
     const { explainDatabaseError } = await import('../shared/errors.js');
     const { parseLockWait } = await import('./parse.js');

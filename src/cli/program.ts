@@ -15,6 +15,8 @@ import { registerDashCommand } from './commands/dash.js';
 import { registerMembersCommands } from './commands/members.js';
 import { registerRewardsCommands } from './commands/rewards.js';
 import { registerRedemptionsCommands } from './commands/redemptions.js';
+import { registerConfigCommands } from './commands/config.js';
+import { applyProfile, type AppliedProfile } from './profile.js';
 
 /** What an action reports back: its exit code (docs/conventions.md); nothing is 0. */
 export type ActionResult = number | void;
@@ -34,13 +36,22 @@ export interface ProgramState {
   exitCode: number;
 }
 
+export interface ActionOptions {
+  /**
+   * false: the command runs outside any named context (the `config` commands, which manage them
+   * and must work with none chosen, or with the chosen one broken). Default true.
+   */
+  profile?: boolean;
+}
+
 export interface ProgramBuilder {
   io: CliIO;
   /**
-   * Gives `command` its action: builds the context from the merged options, records the exit code,
-   * closes. Any parent options are accepted (`any`): the context reads the global ones itself.
+   * Gives `command` its action: lays the named context (docs/config.md) under the environment,
+   * builds the context from the merged options, records the exit code, closes. Any parent options
+   * are accepted (`any`): the context reads the global ones itself.
    */
-  action<Args extends unknown[], Opts extends OptionValues>(command: Command<Args, Opts, any>, fn: Action<Args, Opts>): void;
+  action<Args extends unknown[], Opts extends OptionValues>(command: Command<Args, Opts, any>, fn: Action<Args, Opts>, options?: ActionOptions): void;
 }
 
 /**
@@ -69,13 +80,20 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
         'embedded database only: how long to wait while another process uses it; 0 refuses at once (env: REDEEMCTL_LOCK_WAIT; default: 10)',
       ),
     )
-    .addOption(new Option('--verbose', "more detail on stderr: the Kafka client's own log lines (kafkajs)"));
+    .addOption(new Option('--verbose', "more detail on stderr: the Kafka client's own log lines (kafkajs)"))
+    .addOption(
+      new Option(
+        '--context <name>',
+        'the named profile whose settings to use where no flag or environment variable gives one (env: REDEEMCTL_CONTEXT; default: the current context of the profiles file; docs/config.md)',
+      ),
+    );
 
   const builder: ProgramBuilder = {
     io,
-    action(command, fn) {
+    action(command, fn, options = {}) {
       command.action(async () => {
-        const ctx = contextOf(io, command);
+        const profile = options.profile === false ? { io } : await applyProfile(io, command.optsWithGlobals() as GlobalOptions);
+        const ctx = contextOf(profile, command);
         try {
           const code = await fn(ctx, command.opts(), command.processedArgs, command);
           state.exitCode = typeof code === 'number' ? code : 0;
@@ -100,13 +118,19 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerMembersCommands(program, builder);
   registerRewardsCommands(program, builder);
   registerRedemptionsCommands(program, builder);
+  registerConfigCommands(program, builder);
   return program;
 }
 
-/** The context of one run of `command`: each setting from its flag, then the environment, then the default. */
-function contextOf(io: CliIO, command: CommandUnknownOpts): CommandContext {
+/**
+ * The context of one run of `command`: each setting from its flag, then the environment (with the
+ * named context under it, src/cli/profile.ts), then the default.
+ */
+function contextOf({ io, contextName, databaseProblem }: AppliedProfile, command: CommandUnknownOpts): CommandContext {
   const all = command.optsWithGlobals() as GlobalOptions;
   return new CommandContext(io, {
+    ...(contextName !== undefined && { contextName }),
+    ...(databaseProblem !== undefined && { databaseProblem }),
     databaseUrl: readEnvOrFlag(all.databaseUrl, io.env.DATABASE_URL),
     dataDir: all.dataDir ?? io.env.REDEEMCTL_DATA_DIR ?? '.redeemctl',
     merchant: readEnvOrFlag(all.merchant, io.env.REDEEMCTL_MERCHANT),

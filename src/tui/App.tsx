@@ -12,10 +12,11 @@ import { actionFor } from './keys.js';
 export interface AppProps {
   source: DataSource;
   intervalMs: number;
+  contextName?: string | undefined;
 }
 
 /** The interactive console: the hooks hold the state, keys.ts maps the keys, Dashboard draws. */
-export function App({ source, intervalMs }: AppProps) {
+export function App({ source, intervalMs, contextName }: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const { paused, toggle } = usePaused();
@@ -63,6 +64,7 @@ export function App({ source, intervalMs }: AppProps) {
       columns={columns}
       rows={rows}
       intervalMs={intervalMs}
+      contextName={contextName}
     />
   );
 }

@@ -10,12 +10,12 @@ import { ThemeContext, themeFor } from './theme.js';
 // picks one; nothing here opens a connection.
 
 /** Until `q` (or Ctrl-C): Ink on the given terminal, refreshing every intervalMs. */
-export async function runInteractive(source: DataSource, options: { io: CliIO; intervalMs: number }): Promise<void> {
+export async function runInteractive(source: DataSource, options: { io: CliIO; intervalMs: number; contextName?: string | undefined }): Promise<void> {
   const { io } = options;
   const theme = themeFor(io.env, true);
   const instance = render(
     <ThemeContext.Provider value={theme}>
-      <App source={source} intervalMs={options.intervalMs} />
+      <App source={source} intervalMs={options.intervalMs} contextName={options.contextName} />
     </ThemeContext.Provider>,
     {
       stdout: io.stdout as NodeJS.WriteStream,
@@ -29,7 +29,10 @@ export async function runInteractive(source: DataSource, options: { io: CliIO; i
 }
 
 /** One frame, from one snapshot, as text `columns` wide and as tall as its content. */
-export async function renderFrame(source: DataSource, options: { io: CliIO; columns: number; intervalMs: number }): Promise<string> {
+export async function renderFrame(
+  source: DataSource,
+  options: { io: CliIO; columns: number; intervalMs: number; contextName?: string | undefined },
+): Promise<string> {
   const snapshot = await source.snapshot(null);
   const theme = themeFor(options.io.env, Boolean(options.io.stdout.isTTY));
   return renderToString(
@@ -44,6 +47,7 @@ export async function renderFrame(source: DataSource, options: { io: CliIO; colu
         columns={options.columns}
         intervalMs={options.intervalMs}
         once
+        contextName={options.contextName}
       />
     </ThemeContext.Provider>,
     { columns: options.columns },

@@ -7,13 +7,13 @@ import { describe, expect, it } from 'vitest';
 // type-only, points down or sideways, never up.
 //
 //   shared/  →  db/  →  engine/  →  features (batch, codes, monitoring, kafka, ops, worker, api,
-//   tui, lookup, demo)  →  cli/
+//   tui, lookup, demo, profiles)  →  cli/
 //
 // A feature may use another feature; nothing but cli/ imports commander.
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
-const FEATURES = ['batch', 'codes', 'monitoring', 'kafka', 'ops', 'worker', 'api', 'tui', 'lookup', 'demo'];
+const FEATURES = ['batch', 'codes', 'monitoring', 'kafka', 'ops', 'worker', 'api', 'tui', 'lookup', 'demo', 'profiles'];
 const RANK = new Map<string, number>([
   ['shared', 0],
   ['db', 1],

@@ -76,7 +76,7 @@ export function registerDashCommand(program: CommandUnknownOpts, cli: ProgramBui
       if (options.once) {
         const columns = io.stdout.columns || Number(io.env.COLUMNS) || 80;
         const { RefreshError } = await import('../../tui/data/refreshError.js');
-        const frame = await renderFrame(source, { io, columns, intervalMs }).catch((error: unknown) => {
+        const frame = await renderFrame(source, { io, columns, intervalMs, contextName: ctx.contextName }).catch((error: unknown) => {
           // Unreachable: exit 3 with the fix; anything else is unexpected (exit 4, its stack with DEBUG).
           if (!(error instanceof RefreshError)) throw error;
           if (error.unreachable) throw new DependencyError(`${error.message}. Check DATABASE_URL (or --database-url) and that PostgreSQL is running.`, { cause: error });
@@ -85,7 +85,7 @@ export function registerDashCommand(program: CommandUnknownOpts, cli: ProgramBui
         writeLine(io, frame);
         return 0;
       }
-      await runInteractive(source, { io, intervalMs });
+      await runInteractive(source, { io, intervalMs, contextName: ctx.contextName });
       return 0;
     } finally {
       await source.close();

@@ -31,6 +31,8 @@ export interface DashboardProps {
   rows?: number | undefined;
   intervalMs: number;
   once?: boolean;
+  /** The named context the console reads (docs/config.md), shown in the header. */
+  contextName?: string | undefined;
 }
 
 export function contentOf(snapshot: Snapshot | null): Content {
@@ -89,7 +91,7 @@ export function Dashboard(props: DashboardProps) {
   }
   return (
     <Box flexDirection="column" width={columns}>
-      <Header snapshot={snapshot} hidden={props.help ? [] : layout.hidden} />
+      <Header snapshot={snapshot} hidden={props.help ? [] : layout.hidden} contextName={props.contextName} />
       {body}
       {status}
     </Box>

@@ -16,8 +16,11 @@ const NAMES: Record<PanelId, string> = {
   latestFailures: 'latest failures',
 };
 
-/** The top line: the alerts at a glance, and which panels the terminal had no room for. */
-export function Header({ snapshot, hidden }: { snapshot: Snapshot | null; hidden: PanelId[] }) {
+/**
+ * The top line: the named context it reads (docs/config.md), the alerts at a glance, and which
+ * panels the terminal had no room for.
+ */
+export function Header({ snapshot, hidden, contextName }: { snapshot: Snapshot | null; hidden: PanelId[]; contextName?: string | undefined }) {
   const theme = useTheme();
   const empty = snapshot?.pools.filter((p) => p.status === 'EMPTY').length ?? 0;
   const low = snapshot?.pools.filter((p) => p.status === 'LOW').length ?? 0;
@@ -26,6 +29,9 @@ export function Header({ snapshot, hidden }: { snapshot: Snapshot | null; hidden
       <Text color={theme.title} bold={theme.emphasis}>
         redeemctl dash
       </Text>
+      {contextName !== undefined && (
+        <Text color={theme.title} bold={theme.emphasis}>{` [context ${contextName}]`}</Text>
+      )}
       {snapshot && (
         <>
           {` · ${count(snapshot.pools.length)} pool${snapshot.pools.length === 1 ? '' : 's'}: `}
