@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BIN, collectOutput, ensureDist, REPO_ROOT, runInProcess, type CliResult } from '../support/cliHarness.js';
+import { BIN, collectOutput, ensureDist, REPO_ROOT, runInProcess, TEST_HOME, type CliResult } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import { findViolations } from '../support/invariants.js';
 import { Scenario, uniqueName } from '../support/scenario.js';
@@ -88,7 +88,7 @@ describe('Ctrl-C between chunks (the built binary)', () => {
     const argv = ['cancel', '--batch', 'C3', '--reason', 'bad batch', '--yes', '--chunk-size', '1'];
     const child = spawn(process.execPath, [BIN, ...argv], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? REPO_ROOT, ...env() },
+      env: { PATH: process.env.PATH ?? '', HOME: TEST_HOME, ...env() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrationFiles } from '../../src/db/migrations.js';
-import { BIN, ensureDist, REPO_ROOT, runBinary } from '../support/cliHarness.js';
+import { BIN, ensureDist, REPO_ROOT, runBinary, TEST_HOME } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import type { Scenario } from '../support/scenario.js';
 import { tmuxAvailable, TmuxSession } from '../support/tuiTmux.js';
@@ -76,7 +76,7 @@ describe('on a terminal', () => {
     // a pane dies, tmux 3.3 scrolls its top line away to make room for "Pane is dead".
     const session = await TmuxSession.start({
       command: ['/bin/sh', '-c', '"$0" "$@"; echo "exit $?"; sleep 60', process.execPath, BIN, 'pool', 'health'],
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TZ: 'UTC', NO_COLOR: '1', ...env(idle.merchantId) },
+      env: { PATH: process.env.PATH ?? '', HOME: TEST_HOME, TZ: 'UTC', NO_COLOR: '1', ...env(idle.merchantId) },
       cwd: REPO_ROOT,
       columns: 80,
       rows: 24,

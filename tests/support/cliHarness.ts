@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +32,7 @@ export async function runInProcess(argv: string[], options: InProcessOptions): P
     stdout: { write: (chunk: string) => (stdout += chunk), isTTY: options.stdoutTTY ?? false, columns: 120 },
     stderr: { write: (chunk: string) => (stderr += chunk), isTTY: false },
     stdin,
-    env: options.env,
+    env: { HOME: TEST_HOME, ...options.env },
   };
   const code = await run(argv, io);
   return { code, stdout, stderr };
@@ -40,11 +41,18 @@ export async function runInProcess(argv: string[], options: InProcessOptions): P
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/redeemctl.js', import.meta.url));
 
+/**
+ * HOME for the processes tests start: an empty folder, so a developer's own
+ * ~/.config/redeemctl/config.json (docs/config.md) never chooses a context for a test.
+ */
+export const TEST_HOME = join(tmpdir(), 'redeemctl-test-home');
+mkdirSync(TEST_HOME, { recursive: true });
+
 /** `node bin/redeemctl.js …` with exactly this environment (plus PATH and HOME). */
 export function runBinary(argv: string[], env: Record<string, string>, cwd: string): Promise<CliResult> {
   const child = spawn(process.execPath, [BIN, ...argv], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: TEST_HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return collectOutput(child);

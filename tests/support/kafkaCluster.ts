@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Admin } from 'kafkajs';
-import { BIN, REPO_ROOT } from './cliHarness.js';
+import { BIN, REPO_ROOT, TEST_HOME } from './cliHarness.js';
 import { pollUntil } from './workerHarness.js';
 
 // A three-node Kafka cluster (scripts/kafka-broker.js startCluster: KRaft, each node broker and
@@ -78,7 +78,7 @@ export class ServeProcess {
   static spawn(args: string[], env: Record<string, string>): ServeProcess {
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-format', 'json', ...args], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? REPO_ROOT, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: TEST_HOME, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     return new ServeProcess(child);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { BIN, REPO_ROOT } from './cliHarness.js';
+import { BIN, REPO_ROOT, TEST_HOME } from './cliHarness.js';
 import { pollUntil } from './workerHarness.js';
 
 /** A `redeemctl worker` child process, its output collected. */
@@ -18,7 +18,7 @@ export class WorkerProcess {
   static spawn(args: string[], env: Record<string, string>): WorkerProcess {
     const child = spawn(process.execPath, [BIN, 'worker', ...args], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? REPO_ROOT, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: TEST_HOME, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     return new WorkerProcess(child);

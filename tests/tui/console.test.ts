@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANSI, BIN, ensureDist, runBinary, runInProcess } from '../support/cliHarness.js';
+import { ANSI, BIN, ensureDist, runBinary, runInProcess, TEST_HOME } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import { PgProxy } from '../support/pgProxy.js';
 import type { Scenario } from '../support/scenario.js';
@@ -34,7 +34,7 @@ afterAll(async () => {
 
 const env = (databaseUrl = handle.url!): Record<string, string> => ({
   PATH: process.env.PATH ?? '',
-  HOME: process.env.HOME ?? cwd,
+  HOME: TEST_HOME,
   TZ: 'UTC',
   DATABASE_URL: databaseUrl,
   REDEEMCTL_MERCHANT: s.merchantId,
