@@ -150,6 +150,7 @@ export class CommandContext {
         if (pending.length > 0) {
           throw new UsageError(
             `The database schema is not current (${pending.map((m) => `${m.name}: ${m.state}`).join(', ')}): run \`redeemctl db migrate\` first`,
+            { hint: null },
           );
         }
       }
