@@ -75,6 +75,7 @@ const EXIT_CODES: Record<string, { exitCode: number; make?: (errorClass: ErrorCl
   NotConfirmedError: { exitCode: 1 },
   RedriveBusyError: { exitCode: 1 },
   KafkaUnreachableError: { exitCode: 3, make: (c) => new c(['k:9092'], 'connection refused') },
+  KafkaNotConfiguredError: { exitCode: 3, make: (c) => new (c as unknown as new () => Error)() },
   DataDirBusyError: { exitCode: 3, make: (c) => new c('.redeemctl', undefined) },
   NoEmbeddedDatabaseError: { exitCode: 3 },
   ImportInterruptedError: { exitCode: 130, make: (c) => new c('SIGINT', 'reading the file', 0, 'codes.csv') },
