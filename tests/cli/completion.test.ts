@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ensureDist, REPO_ROOT, runBinary, type CliResult } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
+import { readFixtureFile, seed } from '../../src/demo/seed.js';
 
 // Shell completion through the built binary (docs/cli.md, "Shell completion"): the bash script is
 // checked by bash itself and run the way bash runs it (COMP_WORDS, COMP_CWORD, the function, then
@@ -15,6 +16,8 @@ let handle: TestDatabase;
 let env: Record<string, string>;
 let folder: string;
 const cli = (...argv: string[]): Promise<CliResult> => runBinary(argv, env, REPO_ROOT);
+/** The outputs the tests read, run side by side once the database is seeded. */
+let out: Record<'bash' | 'zsh' | 'fish' | 'tcsh' | 'codes' | 'help', CliResult>;
 
 beforeAll(async () => {
   [handle] = await Promise.all([createServerDatabase({ poolSize: 2 }), ensureDist()]);
@@ -22,8 +25,16 @@ beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), 'redeemctl-completion-'));
   // `redeemctl` on PATH, as the script calls the command it completes for values.
   mkdirBin(folder);
-  const seeded = await cli('db', 'seed', '--json');
-  expect(seeded.code, seeded.stderr).toBe(0);
+  await seed(handle.database.db, await readFixtureFile(join(REPO_ROOT, 'fixtures/demo.json')));
+  const [bash, zsh, fish, tcsh, codes, help] = await Promise.all([
+    cli('completion', 'bash'),
+    cli('completion', 'zsh'),
+    cli('completion', 'fish'),
+    cli('completion', 'tcsh'),
+    cli('__complete', 'rewards', '--', 'CO'),
+    cli('--help'),
+  ]);
+  out = { bash, zsh, fish, tcsh, codes, help };
 });
 afterAll(async () => {
   await handle?.drop();
@@ -55,13 +66,13 @@ function completeInBash(script: string, lines: string[][]): string[] {
 
 describe('redeemctl completion bash', () => {
   it('prints a script bash accepts, which completes commands, flags, choices and reward codes', async () => {
-    const out = await cli('completion', 'bash');
-    expect(out.code, out.stderr).toBe(0);
-    expect(out.stderr).toBe('');
-    const syntax = spawnSync('bash', ['-n'], { input: out.stdout, encoding: 'utf8' });
+    const { bash } = out;
+    expect(bash.code, bash.stderr).toBe(0);
+    expect(bash.stderr).toBe('');
+    const syntax = spawnSync('bash', ['-n'], { input: bash.stdout, encoding: 'utf8' });
     expect(syntax.status, syntax.stderr).toBe(0);
 
-    const replies = completeInBash(out.stdout, [
+    const replies = completeInBash(bash.stdout, [
       ['redeemctl', 'rede'],
       ['redeemctl', 'redeem', '--qu'],
       ['redeemctl', 'redeem', '--reward', 'CO'],
@@ -90,36 +101,36 @@ describe('redeemctl completion bash', () => {
 });
 
 describe('redeemctl completion zsh | fish (content only: neither shell is installed here)', () => {
-  it('zsh: the #compdef header, the command tree, and the __complete hook', async () => {
-    const out = await cli('completion', 'zsh');
-    expect(out.code, out.stderr).toBe(0);
-    expect(out.stdout.startsWith('#compdef redeemctl\n')).toBe(true);
-    expect(out.stdout).toContain(`'redeemctl codes') echo 'import stats export void imports' ;;`);
-    expect(out.stdout).toContain(`'redeemctl redeem|--reward') echo 'dynamic rewards' ;;`);
-    expect(out.stdout).toContain('--lock-wait 0 __complete');
-    expect(out.stdout).toContain('compdef _redeemctl redeemctl');
+  it('zsh: the #compdef header, the command tree, and the __complete hook', () => {
+    const { zsh } = out;
+    expect(zsh.code, zsh.stderr).toBe(0);
+    expect(zsh.stdout.startsWith('#compdef redeemctl\n')).toBe(true);
+    expect(zsh.stdout).toContain(`'redeemctl codes') echo 'import stats export void imports' ;;`);
+    expect(zsh.stdout).toContain(`'redeemctl redeem|--reward') echo 'dynamic rewards' ;;`);
+    expect(zsh.stdout).toContain('--lock-wait 0 __complete');
+    expect(zsh.stdout).toContain('compdef _redeemctl redeemctl');
   });
 
-  it('fish: a complete line per subcommand and flag, and the __complete hook for --reward', async () => {
-    const out = await cli('completion', 'fish');
-    expect(out.code, out.stderr).toBe(0);
-    expect(out.stdout).toContain("complete -c redeemctl -f -n '__redeemctl_at \\'redeemctl\\'' -a redeem -d");
-    expect(out.stdout).toContain("complete -c redeemctl -n '__redeemctl_at \\'redeemctl redeem\\'' -l quantity -r -d 'units, 1..1000'");
-    expect(out.stdout).toContain("-l reward -x -a '(__redeemctl_dynamic rewards)'");
-    expect(out.stdout).toContain('__complete $argv[1] -- (commandline -ct)');
+  it('fish: a complete line per subcommand and flag, and the __complete hook for --reward', () => {
+    const { fish } = out;
+    expect(fish.code, fish.stderr).toBe(0);
+    expect(fish.stdout).toContain("complete -c redeemctl -f -n '__redeemctl_at \\'redeemctl\\'' -a redeem -d");
+    expect(fish.stdout).toContain("complete -c redeemctl -n '__redeemctl_at \\'redeemctl redeem\\'' -l quantity -r -d 'units, 1..1000'");
+    expect(fish.stdout).toContain("-l reward -x -a '(__redeemctl_dynamic rewards)'");
+    expect(fish.stdout).toContain('__complete $argv[1] -- (commandline -ct)');
   });
 
-  it('an unknown shell is a usage error naming the three', async () => {
-    const out = await cli('completion', 'tcsh');
-    expect(out.code).toBe(2);
-    expect(out.stdout).toBe('');
-    expect(out.stderr).toContain('Allowed choices are bash, zsh, fish');
+  it('an unknown shell is a usage error naming the three', () => {
+    const { tcsh } = out;
+    expect(tcsh.code).toBe(2);
+    expect(tcsh.stdout).toBe('');
+    expect(tcsh.stderr).toContain('Allowed choices are bash, zsh, fish');
   });
 });
 
 describe('redeemctl __complete', () => {
-  it('prints the merchant reward codes starting with the prefix, one a line; hidden from --help', async () => {
-    const [codes, help] = await Promise.all([cli('__complete', 'rewards', '--', 'CO'), cli('--help')]);
+  it('prints the merchant reward codes starting with the prefix, one a line; hidden from --help', () => {
+    const { codes, help } = out;
     expect(codes).toMatchObject({ code: 0, stdout: 'COFFEE-MUG\nCOFFEE-VOUCHER\n', stderr: '' });
     expect(help.stdout).toContain('completion <shell>');
     expect(help.stdout).not.toContain('__complete');
@@ -127,8 +138,8 @@ describe('redeemctl __complete', () => {
 
   it('is silent and creates nothing where there is no database', async () => {
     const empty = mkdtempSync(join(folder, 'empty-'));
-    const out = await runBinary(['__complete', 'rewards', 'CO'], { REDEEMCTL_LOCK_WAIT: '30' }, empty);
-    expect(out).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const none = await runBinary(['__complete', 'rewards', 'CO'], { REDEEMCTL_LOCK_WAIT: '30' }, empty);
+    expect(none).toMatchObject({ code: 0, stdout: '', stderr: '' });
     expect(existsSync(join(empty, '.redeemctl'))).toBe(false);
   });
 });

@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDist, REPO_ROOT, runBinary, type CliResult } from '../support/cliHarness.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
+import { readFixtureFile, seed } from '../../src/demo/seed.js';
 
 // What to do next (docs/cli.md, "Errors and hints"), through the built binary: a mistyped command
 // or flag gets commander's "Did you mean …?" at every level, and errors and refusals end with one
@@ -15,8 +17,7 @@ const lines = (text: string) => text.trimEnd().split('\n');
 beforeAll(async () => {
   [handle] = await Promise.all([createServerDatabase({ poolSize: 2 }), ensureDist()]);
   env = { DATABASE_URL: handle.url!, NO_COLOR: '1', REDEEMCTL_ACTOR: 'tester' };
-  const seeded = await cli('db', 'seed', '--json');
-  expect(seeded.code, seeded.stderr).toBe(0);
+  await seed(handle.database.db, await readFixtureFile(join(REPO_ROOT, 'fixtures/demo.json')));
 });
 afterAll(async () => {
   await handle?.drop();
