@@ -20,7 +20,7 @@ export async function confirm(io: CliIO, question: string, flag: string): Promis
   const context = io.env.REDEEMCTL_CONTEXT;
   if (context) question = `[context ${context}] ${question}`;
   if (!io.stdin?.isTTY) {
-    throw new UsageError(`${question} Not confirmed: stdin is not a terminal, so pass ${flag} to go ahead`);
+    throw new UsageError(`${question} Not confirmed: stdin is not a terminal, so pass ${flag} to go ahead`, { hint: null });
   }
   const rl = createInterface({ input: io.stdin, output: io.stderr as NodeJS.WritableStream });
   const interrupt = watchInterrupt();

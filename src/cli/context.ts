@@ -117,7 +117,7 @@ export class CommandContext {
 
   private async openRaw(create: boolean): Promise<Database> {
     // The context names its database by a variable that is unset or a file that cannot be read.
-    if (this.options.databaseProblem) throw new UsageError(this.options.databaseProblem);
+    if (this.options.databaseProblem) throw new UsageError(this.options.databaseProblem, { hint: null });
     const { openDatabase } = await import('../db/database.js');
     const { explainDatabaseError } = await import('../shared/errors.js');
     const { parseLockWait } = await import('./parse.js');
@@ -163,6 +163,7 @@ export class CommandContext {
         if (pending.length > 0) {
           throw new UsageError(
             `The database schema is not current (${pending.map((m) => `${m.name}: ${m.state}`).join(', ')}): run \`redeemctl db migrate\` first`,
+            { hint: null },
           );
         }
       }

@@ -1,6 +1,7 @@
 import { CommanderError, createProgram, type ProgramState } from './program.js';
 import { processIO, type CliIO } from '../shared/io.js';
 import { explainKafkaError, NotConfirmedError, OperatorAbortError, RedeemctlError } from '../shared/errors.js';
+import { commandWords, errorHint, hintCommanderErrors, writeHint } from './hints.js';
 
 /** Exit code for an unexpected failure (a bug or an unclassified server error), distinct from 0-3. */
 export const EXIT_UNEXPECTED = 4;
@@ -9,15 +10,19 @@ export const EXIT_UNEXPECTED = 4;
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const state: ProgramState = { exitCode: 0 };
   const program = createProgram(io, state);
+  // The command that ran, for the hint under an error it throws (`run redeemctl codes import --help`).
+  let command: string | undefined;
+  program.hook('preAction', (_program, action) => void (command = commandWords(action)));
+  hintCommanderErrors(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return state.exitCode;
   } catch (error) {
-    return reportError(error, io);
+    return reportError(error, io, command);
   }
 }
 
-function reportError(error: unknown, io: CliIO): number {
+function reportError(error: unknown, io: CliIO, command: string | undefined): number {
   if (error instanceof CommanderError) {
     // Help and version are "errors" to commander; usage mistakes are exit 2 (docs/conventions.md).
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
@@ -32,6 +37,7 @@ function reportError(error: unknown, io: CliIO): number {
   error = explainKafkaError(error);
   if (error instanceof RedeemctlError) {
     io.stderr.write(`error: ${error.message}\n`);
+    writeHint(io, errorHint(error, command));
     if (io.env.DEBUG && error.cause) io.stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);
     return error.exitCode;
   }

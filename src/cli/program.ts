@@ -17,6 +17,7 @@ import { registerRewardsCommands } from './commands/rewards.js';
 import { registerRedemptionsCommands } from './commands/redemptions.js';
 import { registerConfigCommands } from './commands/config.js';
 import { applyProfile, type AppliedProfile } from './profile.js';
+import { registerCompleteCommand, registerCompletionCommand } from './commands/completion.js';
 
 /** What an action reports back: its exit code (docs/conventions.md); nothing is 0. */
 export type ActionResult = number | void;
@@ -119,6 +120,8 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerRewardsCommands(program, builder);
   registerRedemptionsCommands(program, builder);
   registerConfigCommands(program, builder);
+  registerCompletionCommand(program, builder);
+  registerCompleteCommand(program, builder);
   return program;
 }
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { UsageError } from '../shared/errors.js';
+import { OperatorAbortError, UsageError } from '../shared/errors.js';
 import { csvLine } from '../shared/csvWrite.js';
 import { ChunkedWriter, type TextSink } from './csvOut.js';
 
@@ -58,7 +58,7 @@ export async function countExport(db: Kysely<Schema>, filter: ExportFilter): Pro
 }
 
 /** Stopped by SIGINT or SIGTERM between two pages: `written` codes went out before it stopped. */
-export class ExportInterruptedError extends Error {
+export class ExportInterruptedError extends OperatorAbortError {
   constructor(
     readonly signalName: string,
     readonly written: number,

@@ -13,13 +13,13 @@ export async function resolveMerchantId(db: Kysely<Schema>, given: string | unde
       .select('id')
       .where((eb) => (isUuid(given) ? eb('id', '=', given) : eb('name', '=', given)))
       .executeTakeFirst();
-    if (!row) throw new UsageError(`No merchant ${JSON.stringify(given)}: check --merchant or REDEEMCTL_MERCHANT`);
+    if (!row) throw new UsageError(`No merchant ${JSON.stringify(given)}: check --merchant or REDEEMCTL_MERCHANT`, { hint: null });
     return row.id;
   }
   const rows = await db.selectFrom('merchants').select(['id', 'name']).limit(2).execute();
   if (rows.length === 1) return rows[0]!.id;
   if (rows.length === 0) {
-    throw new UsageError('The database holds no merchant yet: run `redeemctl db seed` (or `redeemctl demo`) first');
+    throw new UsageError('The database holds no merchant yet: run `redeemctl db seed` (or `redeemctl demo`) first', { hint: null });
   }
-  throw new UsageError('The database holds several merchants: pass --merchant <id or name> or set REDEEMCTL_MERCHANT');
+  throw new UsageError('The database holds several merchants: pass --merchant <id or name> or set REDEEMCTL_MERCHANT', { hint: null });
 }

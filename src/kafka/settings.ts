@@ -1,4 +1,4 @@
-import { DependencyError } from '../shared/errors.js';
+import { KafkaNotConfiguredError } from '../shared/errors.js';
 import { kafkaSecurity, type KafkaSecurity, type KafkaSecurityFlags } from './security.js';
 
 export const DEFAULT_TOPIC = 'reward_redemptions';
@@ -28,7 +28,7 @@ export function kafkaSettings(
     .map((b) => b.trim())
     .filter(Boolean);
   if (brokers.length === 0) {
-    throw new DependencyError('Kafka is not configured: set KAFKA_BROKERS (host:port[,host:port]) or pass --brokers');
+    throw new KafkaNotConfiguredError();
   }
   const topic = flags.topic ?? env.KAFKA_TOPIC ?? DEFAULT_TOPIC;
   const security = kafkaSecurity(flags, env);

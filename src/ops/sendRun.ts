@@ -18,7 +18,7 @@ export interface SendRun {
 }
 
 /** A send loop stopped by a signal: `sent` of `total` went out; `left` names what did not (redrive: P:O). */
-export class SendsInterruptedError extends Error {
+export class SendsInterruptedError extends OperatorAbortError {
   constructor(
     readonly signalName: string,
     readonly sent: number,

@@ -18,7 +18,7 @@ export function loadProfiles(path: string): Profiles | undefined {
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ENOENT') return undefined;
-    throw new UsageError(`Cannot read ${path}: ${code ?? (error as Error).message}`);
+    throw new UsageError(`Cannot read ${path}: ${code ?? (error as Error).message}`, { hint: 'the profiles file, its keys and how a context is chosen: docs/config.md' });
   }
   return parseProfiles(text, path);
 }

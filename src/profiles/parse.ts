@@ -15,13 +15,13 @@ export function parseProfiles(text: string, file: string): Profiles {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`, { hint: 'the profiles file, its keys and how a context is chosen: docs/config.md' });
   }
   const parsed = profilesSchema.safeParse(json);
-  if (!parsed.success) throw new UsageError(`${file}: ${describeIssue(parsed.error.issues[0]!)}`);
+  if (!parsed.success) throw new UsageError(`${file}: ${describeIssue(parsed.error.issues[0]!)}`, { hint: 'the profiles file, its keys and how a context is chosen: docs/config.md' });
   for (const [name, context] of Object.entries(parsed.data.contexts)) {
     const problem = contextProblem(context);
-    if (problem) throw new UsageError(`${file}: context "${name}": ${problem}`);
+    if (problem) throw new UsageError(`${file}: context "${name}": ${problem}`, { hint: 'the profiles file, its keys and how a context is chosen: docs/config.md' });
   }
   return parsed.data;
 }

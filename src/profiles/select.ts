@@ -50,7 +50,7 @@ export function unknownContext(name: string, file: string, profiles: Profiles | 
   const names = Object.keys(profiles?.contexts ?? {});
   const from = source ? ` (from ${SOURCE_NAMES[source]})` : '';
   const has = profiles === undefined ? ', which does not exist' : names.length > 0 ? ` (it has ${names.join(', ')})` : ' (it has none)';
-  return new UsageError(`No context "${name}"${from} in ${file}${has}; \`redeemctl config get-contexts\` lists them`);
+  return new UsageError(`No context "${name}"${from} in ${file}${has}; \`redeemctl config get-contexts\` lists them`, { hint: null });
 }
 
 /**

@@ -2,13 +2,25 @@
 // message text. Exit codes follow docs/conventions.md: 2 bad usage or input, 3 a dependency down.
 import { redactSecrets } from './redact.js';
 
+export interface ErrorOptions {
+  cause?: unknown;
+  /**
+   * What to do next, printed as a `hint:` line under the message (src/cli/hints.ts). Without it the
+   * CLI's table gives one by class (a usage error: the command's --help); null: none, because the
+   * message already says what to do.
+   */
+  hint?: string | null;
+}
+
 export class RedeemctlError extends Error {
   readonly exitCode: number = 1;
   readonly retriable: boolean = false;
+  readonly hint: string | null | undefined;
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.name = new.target.name;
+    this.hint = options?.hint;
   }
 }
 
@@ -101,6 +113,13 @@ export class KafkaUnreachableError extends DependencyError {
     options?: { cause?: unknown },
   ) {
     super(`Cannot reach Kafka at ${brokers.join(',')} (${reason}). Check KAFKA_BROKERS (or --brokers) and that the broker is running.`, options);
+  }
+}
+
+/** No broker is configured (neither --brokers nor KAFKA_BROKERS): exit 3, naming the setting. */
+export class KafkaNotConfiguredError extends DependencyError {
+  constructor() {
+    super('Kafka is not configured: set KAFKA_BROKERS (host:port[,host:port]) or pass --brokers');
   }
 }
 

@@ -124,9 +124,10 @@ describe.concurrent('choosing a context', () => {
     writeFileSync(bad, JSON.stringify({ contexts: { x: { topic: 7 } } }));
     const wrongType = await cli(['config', 'view'], { REDEEMCTL_CONFIG: bad });
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toBe(`error: ${bad}: context "x": unknown key "broker". Did you mean brokers?\n`);
+    const hint = 'hint: the profiles file, its keys and how a context is chosen: docs/config.md\n';
+    expect(typo.stderr).toBe(`error: ${bad}: context "x": unknown key "broker". Did you mean brokers?\n${hint}`);
     expect(wrongType.code).toBe(2);
-    expect(wrongType.stderr).toBe(`error: ${bad}: context "x": "topic": expected string, received number\n`);
+    expect(wrongType.stderr).toBe(`error: ${bad}: context "x": "topic": expected string, received number\n${hint}`);
   });
 });
 

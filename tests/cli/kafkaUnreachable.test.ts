@@ -33,6 +33,13 @@ async function timed(argv: string[], extra: Record<string, string> = {}): Promis
   return { ...result, ms: Date.now() - started };
 }
 
+/** stderr's lines but the `hint:` under the error (src/cli/hints.ts), which each test checks once it is there. */
+function errorLines(stderr: string): string[] {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines.at(-1)).toMatch(/^hint: .*npm run -s kafka:start/);
+  return lines.slice(0, -1);
+}
+
 function friendlyLine(where = brokers): RegExp {
   const escaped = where.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`^error: Cannot reach Kafka at ${escaped} \\(connection refused\\)\\. Check KAFKA_BROKERS \\(or --brokers\\) and that the broker is running\\.$`);
@@ -81,11 +88,11 @@ const COMMANDS: Array<[string, string[]]> = [
 ];
 
 describe('Kafka unreachable (a closed loopback port)', () => {
-  it.each(COMMANDS)('%s: exit 3 within seconds, one friendly line, no kafkajs log lines', async (_name, argv) => {
+  it.each(COMMANDS)('%s: exit 3 within seconds, one friendly line (then its hint), no kafkajs log lines', async (_name, argv) => {
     const r = await timed([...argv, '--brokers', brokers]);
     expect(r.code, r.stderr).toBe(3);
     expect(r.ms).toBeLessThan(FAST_MS);
-    const lines = r.stderr.trimEnd().split('\n');
+    const lines = errorLines(r.stderr);
     expect(lines, r.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(friendlyLine());
     expect(r.stderr).not.toMatch(KAFKAJS_LINE);
@@ -97,7 +104,7 @@ describe('Kafka unreachable (a closed loopback port)', () => {
     const r = await timed(['dlq', 'list', '--json'], { KAFKA_BROKERS: two });
     expect(r.code, r.stderr).toBe(3);
     expect(r.ms).toBeLessThan(FAST_MS);
-    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(friendlyLine(two))]);
+    expect(errorLines(r.stderr)).toEqual([expect.stringMatching(friendlyLine(two))]);
     expect(r.stdout).toBe('');
   });
 
@@ -108,7 +115,7 @@ describe('Kafka unreachable (a closed loopback port)', () => {
       expect(r.ms).toBeLessThan(FAST_MS);
       expect(r.stderr).toMatch(KAFKAJS_LINE);
       expect(r.stderr).toContain(`ECONNREFUSED 127.0.0.1:${closedPort}`);
-      const lines = r.stderr.trimEnd().split('\n');
+      const lines = errorLines(r.stderr);
       expect(lines.at(-1)).toMatch(friendlyLine());
       expect(lines.filter((l) => l.startsWith('error:'))).toHaveLength(1);
     }
@@ -126,7 +133,7 @@ describe('Kafka unreachable (a closed loopback port)', () => {
       const r = await timed(['dlq', 'list', '--brokers', where]);
       expect(r.code, r.stderr).toBe(3);
       expect(r.ms).toBeLessThan(FAST_MS);
-      const lines = r.stderr.trimEnd().split('\n');
+      const lines = errorLines(r.stderr);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^error: Cannot reach Kafka at ${where.replace(/\./g, '\\.')} \\(no answer from a Kafka broker within [\\d.]+ s: .+\\)\\. Check KAFKA_BROKERS \\(or --brokers\\)`));
     } finally {

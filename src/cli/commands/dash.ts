@@ -45,7 +45,7 @@ export function registerDashCommand(program: CommandUnknownOpts, cli: ProgramBui
     const threshold = parseWholeNumber('--threshold', options.threshold, 0, 1_000_000_000);
     const workerMetricsUrl = options.workerMetrics === undefined ? undefined : parseMetricsUrl(options.workerMetrics);
     const io = ctx.io;
-    if (!options.once && !(io.stdout.isTTY && io.stdin?.isTTY)) throw new UsageError(NOT_A_TERMINAL);
+    if (!options.once && !(io.stdout.isTTY && io.stdin?.isTTY)) throw new UsageError(NOT_A_TERMINAL, { hint: null });
 
     // Kafka is optional here: no brokers, no lag panel (kafkaSettings would refuse).
     const brokers = options.brokers ?? io.env.KAFKA_BROKERS;

@@ -3,6 +3,7 @@ import type { ProgramBuilder } from '../program.js';
 import { parseWholeNumber } from '../parse.js';
 import { UsageError } from '../../shared/errors.js';
 import { emit } from '../emit.js';
+import { writeRefusalHint } from '../hints.js';
 
 // `members find` and `members show`: flags, then src/lookup/outcomes.ts. docs/lookup.md.
 
@@ -36,7 +37,10 @@ function registerShow(members: CommandUnknownOpts, cli: ProgramBuilder): void {
     const { memberCard } = await import('../../lookup/outcomes.js');
     const { renderMember } = await import('./render/members.js');
     const { db, merchantId } = await ctx.scope();
-    return emit(ctx, await memberCard(db, merchantId, key, limit), renderMember);
+    const outcome = await memberCard(db, merchantId, key, limit);
+    const code = emit(ctx, outcome, renderMember);
+    writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl members show', user: key });
+    return code;
   });
 }
 

@@ -2,6 +2,7 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { parseMode, parseWholeNumber, requireText } from '../parse.js';
 import { emit } from '../emit.js';
+import { writeRefusalHint } from '../hints.js';
 
 // `redeem` and `quote`: the member and reward by the keys typed, then the engine
 // (src/lookup/byKeys.ts). A key that names nothing is refused, exit 1 (docs/lookup.md).
@@ -30,7 +31,10 @@ function registerRedeem(program: CommandUnknownOpts, cli: ProgramBuilder): void 
     const { renderRedeem } = await import('./render/redeem.js');
     const { db, merchantId } = await ctx.scope();
     const request = { user: options.user, reward: options.reward, quantity, mode, eventId: options.eventId, actor, reason };
-    return emit(ctx, await redeemByKeys(db, merchantId, request), renderRedeem);
+    const outcome = await redeemByKeys(db, merchantId, request);
+    const code = emit(ctx, outcome, renderRedeem);
+    writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl redeem', user: options.user, reward: options.reward });
+    return code;
   });
 }
 
@@ -48,7 +52,9 @@ function registerQuote(program: CommandUnknownOpts, cli: ProgramBuilder): void {
     const { renderQuote } = await import('./render/redeem.js');
     const { db, merchantId } = await ctx.scope();
     const outcome = await quoteByKeys(db, merchantId, { user: options.user, reward: options.reward, quantity });
-    return emit(ctx, outcome, (io, quoted) => renderQuote(io, options.reward, options.user, quoted));
+    const code = emit(ctx, outcome, (io, quoted) => renderQuote(io, options.reward, options.user, quoted));
+    writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl quote', user: options.user, reward: options.reward });
+    return code;
   });
 }
 

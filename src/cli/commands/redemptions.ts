@@ -2,6 +2,7 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { parseWholeNumber } from '../parse.js';
 import { emit } from '../emit.js';
+import { writeRefusalHint } from '../hints.js';
 
 // `redemptions list`: flags, then src/lookup/outcomes.ts. docs/lookup.md.
 
@@ -22,7 +23,9 @@ function registerList(redemptions: CommandUnknownOpts, cli: ProgramBuilder): voi
     const { renderMemberRedemptions } = await import('./render/redemptions.js');
     const { db, merchantId } = await ctx.scope();
     const outcome = await memberRedemptionList(db, merchantId, { user: options.user, reward: options.reward, since, limit });
-    return emit(ctx, outcome, renderMemberRedemptions);
+    const code = emit(ctx, outcome, renderMemberRedemptions);
+    writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl redemptions list', user: options.user, reward: options.reward ?? '' });
+    return code;
   });
 }
 

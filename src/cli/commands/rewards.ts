@@ -2,6 +2,7 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { parseWholeNumber } from '../parse.js';
 import { emit } from '../emit.js';
+import { writeRefusalHint } from '../hints.js';
 
 // `rewards list` and `rewards show`: flags, then src/lookup/outcomes.ts. docs/lookup.md.
 
@@ -30,7 +31,10 @@ function registerShow(rewards: CommandUnknownOpts, cli: ProgramBuilder): void {
     const { rewardCard } = await import('../../lookup/outcomes.js');
     const { renderReward } = await import('./render/rewards.js');
     const { db, merchantId } = await ctx.scope();
-    return emit(ctx, await rewardCard(db, merchantId, key), renderReward);
+    const outcome = await rewardCard(db, merchantId, key);
+    const code = emit(ctx, outcome, renderReward);
+    writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl rewards show', reward: key });
+    return code;
   });
 }
 
