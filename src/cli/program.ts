@@ -15,6 +15,9 @@ import { registerDashCommand } from './commands/dash.js';
 import { registerMembersCommands } from './commands/members.js';
 import { registerRewardsCommands } from './commands/rewards.js';
 import { registerRedemptionsCommands } from './commands/redemptions.js';
+import { registerAuditCommand } from './commands/audit.js';
+import { listingFormat } from './listing.js';
+import { quietIO } from './output.js';
 
 /** What an action reports back: its exit code (docs/conventions.md); nothing is 0. */
 export type ActionResult = number | void;
@@ -69,7 +72,9 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
         'embedded database only: how long to wait while another process uses it; 0 refuses at once (env: REDEEMCTL_LOCK_WAIT; default: 10)',
       ),
     )
-    .addOption(new Option('--verbose', "more detail on stderr: the Kafka client's own log lines (kafkajs)"));
+    .addOption(new Option('--verbose', "more detail on stderr: the Kafka client's own log lines (kafkajs)"))
+    .addOption(new Option('--quiet', 'for scripts: only the result; no notes, hints or progress on stderr (errors still print)'))
+    .addOption(new Option('--utc', "show times in UTC, not in the merchant's time zone (JSON and CSV are always UTC)"));
 
   const builder: ProgramBuilder = {
     io,
@@ -100,20 +105,24 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerMembersCommands(program, builder);
   registerRewardsCommands(program, builder);
   registerRedemptionsCommands(program, builder);
+  registerAuditCommand(program, builder);
   return program;
 }
 
 /** The context of one run of `command`: each setting from its flag, then the environment, then the default. */
 function contextOf(io: CliIO, command: CommandUnknownOpts): CommandContext {
-  const all = command.optsWithGlobals() as GlobalOptions;
-  return new CommandContext(io, {
+  const all = command.optsWithGlobals() as GlobalOptions & { quiet?: boolean };
+  const output = listingFormat(command);
+  return new CommandContext(all.quiet ? quietIO(io) : io, {
     databaseUrl: readEnvOrFlag(all.databaseUrl, io.env.DATABASE_URL),
     dataDir: all.dataDir ?? io.env.REDEEMCTL_DATA_DIR ?? '.redeemctl',
     merchant: readEnvOrFlag(all.merchant, io.env.REDEEMCTL_MERCHANT),
     lockWait: readEnvOrFlag(all.lockWait, io.env.REDEEMCTL_LOCK_WAIT),
     commandName: commandPath(command),
     verbose: all.verbose ?? false,
-    json: all.json ?? false,
+    json: output === undefined ? (all.json ?? false) : output === 'json',
+    output,
+    utc: all.utc ?? false,
   });
 }
 
