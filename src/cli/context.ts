@@ -109,16 +109,28 @@ export class CommandContext {
     return { database, db: database.db, merchantId };
   }
 
-  /** The merchant's zone, or UTC (said once on stderr) when this Node does not know its name. */
+  /**
+   * The merchant's zone, or UTC when this Node does not know its name: said once on stderr, when
+   * the first time is shown (a command that shows none, such as redeem, says nothing).
+   */
   private async loadTimeView(db: Kysely<Schema>, merchantId: string): Promise<void> {
     const { timeViewFor } = await import('../shared/zonedTime.js');
+    const { note } = await import('./output.js');
     const row = await db.selectFrom('merchants').select('time_zone').where('id', '=', merchantId).executeTakeFirst();
     const { view, unknown } = timeViewFor(row?.time_zone);
-    if (unknown) {
-      const { note } = await import('./output.js');
-      note(this.io, `warning: the merchant's time zone ${JSON.stringify(row?.time_zone)} is not one this Node knows; times are shown in UTC`);
+    if (!unknown) {
+      this.view = view;
+      return;
     }
-    this.view = view;
+    let said = false;
+    this.view = {
+      ...view,
+      time: (at) => {
+        if (!said) note(this.io, `warning: the merchant's time zone ${JSON.stringify(row?.time_zone)} is not one this Node knows; times are shown in UTC`);
+        said = true;
+        return view.time(at);
+      },
+    };
   }
 
   merchantId(): Promise<string> {

@@ -81,13 +81,14 @@ describe('--output table|json|csv on lists', () => {
     expect(quiet.stderr).toBe('');
   });
 
-  it('pool health and rewards list take --output csv too', async () => {
-    const [pool, rewards] = await Promise.all([cli('pool', 'health', '--output', 'csv'), cli('rewards', 'list', '--output', 'csv')]);
+  it('pool health takes --output csv too (the status word, not the mark); batch status ID is no list', async () => {
+    const [pool, batches] = await Promise.all([cli('pool', 'health', '--output', 'csv'), cli('batch', 'status', 'b-0000000000000000', '--output', 'csv')]);
     expect(pool.code, pool.stderr).toBe(0);
     expect(pool.stdout.split('\n')[0]).toBe('reward,status,available,total,redeemed,voided,expired,last 1h,last 24h,per hour,empty in,short 24h');
     expect(pool.stdout).toMatch(/^COFFEE-VOUCHER,LOW,12,12,0,0,0,0,0,0,never,0$/m);
-    expect(rewards.code, rewards.stderr).toBe(0);
-    expect(rewards.stdout.split('\n')[0]).toBe('reward,name,active,price per tier,stock,code pool,limits,window');
+    // One batch is not a list.
+    expect(batches.code).toBe(2);
+    expect(batches.stderr).toMatch(/--output csv lists batches: give no batch id/);
   });
 });
 
@@ -97,12 +98,11 @@ describe('times in the merchant zone, and redeemctl audit', () => {
     expect(redeem.code, redeem.stderr).toBe(0);
     const eventId = JSON.parse(redeem.stdout).event_id as string;
 
-    const [zoned, utc, asJson, all, limited, limitedCsv] = await Promise.all([
+    const [zoned, utc, asJson, all, limitedCsv] = await Promise.all([
       cli('audit', '--since', '1h', '--actor', 'alice'),
       cli('audit', '--since', '1h', '--actor', 'alice', '--utc'),
       cli('audit', '--since', '1h', '--actor', 'alice', '--json'),
       cli('audit', '--json'),
-      cli('audit', '--limit', '1'),
       cli('audit', '--limit', '1', '--output', 'csv'),
     ]);
     expect(zoned.code, zoned.stderr).toBe(0);
@@ -124,8 +124,7 @@ describe('times in the merchant zone, and redeemctl audit', () => {
     // This merchant's rows and the topic-wide ones, newest first; never another merchant's.
     expect(JSON.parse(all.stdout).entries.map((e: any) => e.actor)).toEqual(['alice', 'ops']);
 
-    expect(limited.code, limited.stderr).toBe(0);
-    expect(limited.stdout).toContain('showing 1 of 2; raise --limit to see more');
+    expect(limitedCsv.code, limitedCsv.stderr).toBe(0);
     expect(limitedCsv.stdout.trimEnd().split('\n')).toHaveLength(2);
     expect(limitedCsv.stdout.split('\n')[0]).toBe('time,actor,action,target,reason,details,merchant');
     expect(limitedCsv.stderr).toBe('showing 1 of 2; raise --limit to see more\n');
@@ -134,12 +133,20 @@ describe('times in the merchant zone, and redeemctl audit', () => {
   it('a merchant zone Node does not know: UTC, said once on stderr (not under --quiet)', async () => {
     await handle.database.db.updateTable('merchants').set({ time_zone: 'Mars/Olympus' }).where('id', '=', env.REDEEMCTL_MERCHANT!).execute();
     try {
-      const [loud, quiet, bad] = await Promise.all([cli('audit'), cli('audit', '--quiet'), cli('audit', '--since', 'yesterday', '--quiet')]);
+      const [loud, quiet, bad, noTimes] = await Promise.all([
+        cli('audit'),
+        cli('audit', '--quiet'),
+        cli('audit', '--since', 'yesterday', '--quiet'),
+        cli('members', 'find', 'vip'),
+      ]);
       expect(loud.code, loud.stderr).toBe(0);
       expect(loud.stderr).toBe(`warning: the merchant's time zone "Mars/Olympus" is not one this Node knows; times are shown in UTC\n`);
       expect(loud.stdout.split('\n')[1]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z /);
       expect(quiet.stderr).toBe('');
       expect(quiet.stdout).toBe(loud.stdout);
+      // A command that shows no time does not warn about the zone.
+      expect(noTimes.code, noTimes.stderr).toBe(0);
+      expect(noTimes.stderr).toBe('');
       // Errors still print under --quiet, with their exit code.
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/^error: --since must be a duration ago/);
