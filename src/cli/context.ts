@@ -6,6 +6,8 @@ import type { LockHolder } from '../db/dataDirLock.js';
 import type { CliIO } from '../shared/io.js';
 import { setKafkaVerbose } from '../kafka/verbosity.js';
 import { UsageError } from '../shared/errors.js';
+import { UTC_VIEW, type TimeView } from '../shared/zonedTime.js';
+import type { OutputFormat } from './listing.js';
 
 /** Settings every command may use; each resolves flag, then environment, then default. */
 export interface GlobalOptions {
@@ -26,6 +28,10 @@ export interface GlobalOptions {
   contextName?: string;
   /** Why the context's database could not be resolved: said when a database is opened. */
   databaseProblem?: string;
+  /** A listing command's --output (src/cli/listing.ts); `json` is set with it. */
+  output?: OutputFormat;
+  /** --utc: human output shows times in UTC, not in the merchant's time zone. */
+  utc?: boolean;
 }
 
 /** What a command's action gets: its I/O, the settings, and the database opened on first use. */
@@ -35,6 +41,8 @@ export class CommandContext {
   /** Set by the console: it lends the embedded database to other processes (docs/embedded.md). */
   private lender?: (asker: LockHolder | undefined) => void;
   private reopening = false;
+  private zone?: Promise<void>;
+  private view: TimeView = UTC_VIEW;
 
   constructor(
     readonly io: CliIO,
@@ -89,9 +97,52 @@ export class CommandContext {
   }
 
   /** The migrated database and the merchant acted for: what most commands need together. */
+  /** How the output is printed: a listing's --output, else json with --json, else a table. */
+  get format(): OutputFormat {
+    return this.options.output ?? (this.json ? 'json' : 'table');
+  }
+
+  /** How human output shows times: the merchant's zone once scope() has found it, else UTC. */
+  get timeView(): TimeView {
+    return this.view;
+  }
+
+  /**
+   * The migrated database and the merchant acted for: what most commands need together. For a
+   * table, also the merchant's time zone (docs/output.md, "Times"); JSON and CSV stay in UTC.
+   */
   async scope(): Promise<{ database: Database; db: Kysely<Schema>; merchantId: string }> {
     const database = await this.db();
-    return { database, db: database.db, merchantId: await this.merchantId() };
+    const merchantId = await this.merchantId();
+    if (this.format === 'table' && !this.options.utc) {
+      this.zone ??= this.loadTimeView(database.db, merchantId);
+      await this.zone;
+    }
+    return { database, db: database.db, merchantId };
+  }
+
+  /**
+   * The merchant's zone, or UTC when this Node does not know its name: said once on stderr, when
+   * the first time is shown (a command that shows none, such as redeem, says nothing).
+   */
+  private async loadTimeView(db: Kysely<Schema>, merchantId: string): Promise<void> {
+    const { timeViewFor } = await import('../shared/zonedTime.js');
+    const { note } = await import('./output.js');
+    const row = await db.selectFrom('merchants').select('time_zone').where('id', '=', merchantId).executeTakeFirst();
+    const { view, unknown } = timeViewFor(row?.time_zone);
+    if (!unknown) {
+      this.view = view;
+      return;
+    }
+    let said = false;
+    this.view = {
+      ...view,
+      time: (at) => {
+        if (!said) note(this.io, `warning: the merchant's time zone ${JSON.stringify(row?.time_zone)} is not one this Node knows; times are shown in UTC`);
+        said = true;
+        return view.time(at);
+      },
+    };
   }
 
   merchantId(): Promise<string> {

@@ -266,7 +266,20 @@ export function writeLine(io: CliIO, text = ''): void {
   io.stdout.write(text + '\n');
 }
 
-/** Logs, progress and warnings: stderr, so --json stays one document on stdout. */
+/** Logs, progress and warnings: stderr, so --json stays one document on stdout; none under --quiet. */
 export function note(io: CliIO, text: string): void {
+  if (io.quiet) return;
   io.stderr.write(text + '\n');
+}
+
+/**
+ * The I/O a command gets under --quiet (docs/output.md): note() prints nothing, and when no person
+ * is at the keyboard (stdin not a terminal: a script) nothing a command writes to stderr itself
+ * (progress, hints) is printed either. Errors are printed by src/cli/main.ts through the process's
+ * own I/O, so they still show, and exit codes do not change. At a terminal stderr is kept, so a
+ * confirmation question (src/cli/confirm.ts) is still seen.
+ */
+export function quietIO(io: CliIO): CliIO {
+  if (io.stdin?.isTTY) return { ...io, quiet: true };
+  return { ...io, quiet: true, stderr: { write: () => true, isTTY: io.stderr.isTTY } };
 }

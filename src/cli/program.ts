@@ -18,6 +18,9 @@ import { registerRedemptionsCommands } from './commands/redemptions.js';
 import { registerConfigCommands } from './commands/config.js';
 import { applyProfile, type AppliedProfile } from './profile.js';
 import { registerCompleteCommand, registerCompletionCommand } from './commands/completion.js';
+import { registerAuditCommand } from './commands/audit.js';
+import { listingFormat } from './listing.js';
+import { quietIO } from './output.js';
 
 /** What an action reports back: its exit code (docs/conventions.md); nothing is 0. */
 export type ActionResult = number | void;
@@ -87,7 +90,9 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
         '--context <name>',
         'the named profile whose settings to use where no flag or environment variable gives one (env: REDEEMCTL_CONTEXT; default: the current context of the profiles file; docs/config.md)',
       ),
-    );
+    )
+    .addOption(new Option('--quiet', 'for scripts: only the result; no notes, hints or progress on stderr (errors still print)'))
+    .addOption(new Option('--utc', "show times in UTC, not in the merchant's time zone (JSON and CSV are always UTC)"));
 
   const builder: ProgramBuilder = {
     io,
@@ -122,6 +127,7 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerConfigCommands(program, builder);
   registerCompletionCommand(program, builder);
   registerCompleteCommand(program, builder);
+  registerAuditCommand(program, builder);
   return program;
 }
 
@@ -130,8 +136,9 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
  * named context under it, src/cli/profile.ts), then the default.
  */
 function contextOf({ io, contextName, databaseProblem }: AppliedProfile, command: CommandUnknownOpts): CommandContext {
-  const all = command.optsWithGlobals() as GlobalOptions;
-  return new CommandContext(io, {
+  const all = command.optsWithGlobals() as GlobalOptions & { quiet?: boolean };
+  const output = listingFormat(command);
+  return new CommandContext(all.quiet ? quietIO(io) : io, {
     ...(contextName !== undefined && { contextName }),
     ...(databaseProblem !== undefined && { databaseProblem }),
     databaseUrl: readEnvOrFlag(all.databaseUrl, io.env.DATABASE_URL),
@@ -140,7 +147,9 @@ function contextOf({ io, contextName, databaseProblem }: AppliedProfile, command
     lockWait: readEnvOrFlag(all.lockWait, io.env.REDEEMCTL_LOCK_WAIT),
     commandName: commandPath(command),
     verbose: all.verbose ?? false,
-    json: all.json ?? false,
+    json: output === undefined ? (all.json ?? false) : output === 'json',
+    output,
+    utc: all.utc ?? false,
   });
 }
 

@@ -4,6 +4,8 @@ export interface CliIO {
   stderr: { write(chunk: string): unknown; isTTY?: boolean; columns?: number };
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   env: Record<string, string | undefined>;
+  /** --quiet: notes, hints and progress are not printed (src/cli/output.ts quietIO); errors still are. */
+  quiet?: boolean;
 }
 
 export function processIO(): CliIO {

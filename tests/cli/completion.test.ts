@@ -74,7 +74,7 @@ describe('redeemctl completion bash', () => {
 
     const replies = completeInBash(bash.stdout, [
       ['redeemctl', 'rede'],
-      ['redeemctl', 'redeem', '--qu'],
+      ['redeemctl', 'redeem', '--qua'],
       ['redeemctl', 'redeem', '--reward', 'CO'],
       ['redeemctl', 'redeem', '--mode', ''],
       ['redeemctl', 'codes', 'im'],

@@ -2,6 +2,8 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { parseMode, parseWholeNumber, requireText } from '../parse.js';
 import { emit } from '../emit.js';
+import { outputOption } from '../listing.js';
+import { UsageError } from '../../shared/errors.js';
 
 // `batch run` and `batch status`: flags, then src/batch/runUntilStopped.ts or statusOutcome.ts.
 
@@ -59,12 +61,14 @@ function registerStatus(batch: CommandUnknownOpts, cli: ProgramBuilder): void {
     .command('status')
     .description('list batches with their counts, or one batch in detail')
     .argument('[batch-id]', 'one batch (b-… or the --batch-id it was run with)')
-    .option('--json', 'one JSON document on stdout');
+    .addOption(outputOption())
+    .option('--json', 'one JSON document on stdout (short for --output json)');
   cli.action(command, async (ctx, _options, [batchId]) => {
     const { batchList, oneBatch } = await import('../../batch/statusOutcome.js');
-    const { renderOneBatch, renderStatusList } = await import('./render/batch.js');
+    if (batchId !== undefined && ctx.format === 'csv') throw new UsageError('--output csv lists batches: give no batch id (one batch is --output table or json)');
+    const { renderOneBatch, renderStatusList, statusListing } = await import('./render/batch.js');
     const { db, merchantId } = await ctx.scope();
-    if (batchId === undefined) return emit(ctx, await batchList(db, merchantId), renderStatusList);
+    if (batchId === undefined) return emit(ctx, await batchList(db, merchantId), renderStatusList, { listing: statusListing });
     return emit(ctx, await oneBatch(db, merchantId, batchId), renderOneBatch);
   });
 }

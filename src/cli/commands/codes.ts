@@ -3,6 +3,7 @@ import type { ProgramBuilder } from '../program.js';
 import { exactlyOne, parseWholeNumber, requireText } from '../parse.js';
 import { UsageError } from '../../shared/errors.js';
 import { emit } from '../emit.js';
+import { outputOption } from '../listing.js';
 
 // `codes import | stats | export | void | imports`: flags, then one function of src/codes/
 // (importUntilStopped, reports, exportTo, voidPool). docs/codes.md.
@@ -58,12 +59,13 @@ function registerStats(codes: CommandUnknownOpts, cli: ProgramBuilder): void {
     .command('stats')
     .description('codes per pool reward and lot: available, expired (available past expires_at), redeemed, voided, total')
     .option('--reward <reward>', `${REWARD_HELP} (default: every pool reward)`)
-    .option('--json', 'one JSON document on stdout');
+    .addOption(outputOption())
+    .option('--json', 'one JSON document on stdout (short for --output json)');
   cli.action(command, async (ctx, options) => {
     const { poolStats } = await import('../../codes/reports.js');
-    const { renderStats } = await import('./render/codes.js');
+    const { renderStats, statsListing } = await import('./render/codes.js');
     const { db, merchantId } = await ctx.scope();
-    return emit(ctx, await poolStats(db, merchantId, options.reward), renderStats);
+    return emit(ctx, await poolStats(db, merchantId, options.reward), renderStats, { listing: statsListing });
   });
 }
 
@@ -135,13 +137,14 @@ function registerImports(codes: CommandUnknownOpts, cli: ProgramBuilder, name: '
     .description('the imports: id, file, sha256 prefix, lot, counts, created, voided')
     .option('--reward <reward>', `${REWARD_HELP} (default: every reward)`)
     .option('--limit <n>', 'newest first, at most this many', '50')
-    .option('--json', 'one JSON document on stdout');
+    .addOption(outputOption())
+    .option('--json', 'one JSON document on stdout (short for --output json)');
   cli.action(command, async (ctx, options) => {
     const limit = parseWholeNumber('--limit', options.limit, 1, 10_000);
     const { poolImports } = await import('../../codes/reports.js');
-    const { renderImports } = await import('./render/codes.js');
+    const { importsListing, renderImports } = await import('./render/codes.js');
     const { db, merchantId } = await ctx.scope();
-    return emit(ctx, await poolImports(db, merchantId, options.reward, limit), renderImports);
+    return emit(ctx, await poolImports(db, merchantId, options.reward, limit), renderImports, { listing: importsListing });
   });
 }
 

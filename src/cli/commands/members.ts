@@ -4,6 +4,7 @@ import { parseWholeNumber } from '../parse.js';
 import { UsageError } from '../../shared/errors.js';
 import { emit } from '../emit.js';
 import { writeRefusalHint } from '../hints.js';
+import { outputOption } from '../listing.js';
 
 // `members find` and `members show`: flags, then src/lookup/outcomes.ts. docs/lookup.md.
 
@@ -13,15 +14,16 @@ function registerFind(members: CommandUnknownOpts, cli: ProgramBuilder): void {
     .description('members whose email or tel contains the fragment (case-insensitive); exact, then prefix matches first')
     .argument('<fragment>', 'part of an email or tel (a tel also matches by its digits: "555 0100" finds +15550100001)')
     .option('--limit <n>', 'at most this many, 1..1000', '20')
-    .option('--json', 'one JSON document on stdout');
+    .addOption(outputOption())
+    .option('--json', 'one JSON document on stdout (short for --output json)');
   cli.action(command, async (ctx, options, [fragment]) => {
     if (fragment.trim() === '') throw new UsageError('members find: <fragment> is empty: give part of an email or tel');
     const limit = parseWholeNumber('--limit', options.limit, 1, 1000);
     const { memberMatches } = await import('../../lookup/outcomes.js');
-    const { renderMemberMatches } = await import('./render/members.js');
+    const { memberMatchListing, renderMemberMatches } = await import('./render/members.js');
     const { db, merchantId } = await ctx.scope();
     // No match is an answer, not a refusal: exit 0.
-    return emit(ctx, await memberMatches(db, merchantId, fragment, limit), renderMemberMatches);
+    return emit(ctx, await memberMatches(db, merchantId, fragment, limit), renderMemberMatches, { listing: memberMatchListing });
   });
 }
 

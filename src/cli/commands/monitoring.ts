@@ -2,6 +2,7 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { parseWholeNumber } from '../parse.js';
 import { emit } from '../emit.js';
+import { outputOption } from '../listing.js';
 
 // `pool health` and `metrics`: flags, then the shared queries in src/monitoring/.
 
@@ -12,16 +13,18 @@ function registerPoolHealth(program: CommandUnknownOpts, cli: ProgramBuilder): v
     .description('per pool reward: counts, depletion per hour, time until empty, OK / LOW / EMPTY, INSUFFICIENT_CODES refusals')
     .option('--threshold <n>', 'LOW below this many available codes', '50')
     .option('--fail-on-alert', 'exit 1 when any pool is LOW or EMPTY (for cron and monitoring)')
-    .option('--json', 'one JSON document on stdout');
+    .addOption(outputOption())
+    .option('--json', 'one JSON document on stdout (short for --output json)');
   cli.action(command, async (ctx, options) => {
     const threshold = parseWholeNumber('--threshold', options.threshold, 0, 1_000_000_000);
     const failOnAlert = options.failOnAlert ?? false;
     const { checkPools } = await import('../../monitoring/poolCheck.js');
-    const { alertLines, renderPoolHealth } = await import('./render/poolHealth.js');
+    const { alertLines, poolHealthListing, renderPoolHealth } = await import('./render/poolHealth.js');
     const { db, merchantId } = await ctx.scope();
-    // With --json the alerts also go to stderr, where cron mails them; the table shows them anyway.
+    // With --json or csv the alerts also go to stderr, where cron mails them; the table shows them anyway.
     return emit(ctx, await checkPools(db, { merchantId, threshold, failOnAlert }), renderPoolHealth, {
       notesWithJson: (report) => (failOnAlert ? alertLines(report) : []),
+      listing: poolHealthListing,
     });
   });
 }

@@ -3,6 +3,7 @@ import type { ProgramBuilder } from '../program.js';
 import { parseWholeNumber } from '../parse.js';
 import { emit } from '../emit.js';
 import { writeRefusalHint } from '../hints.js';
+import { outputOption } from '../listing.js';
 
 // `redemptions list`: flags, then src/lookup/outcomes.ts. docs/lookup.md.
 
@@ -14,16 +15,17 @@ function registerList(redemptions: CommandUnknownOpts, cli: ProgramBuilder): voi
     .option('--since <when>', 'redeemed at or after: a duration ago (30m, 24h, 7d) or an ISO-8601 time')
     .option('--reward <reward>', 'only this reward: uuid or reward_code')
     .option('--limit <n>', 'at most this many rows, 1..1000', '50')
-    .option('--json', 'one JSON document on stdout');
+    .addOption(outputOption())
+    .option('--json', 'one JSON document on stdout (short for --output json)');
   cli.action(command, async (ctx, options) => {
     const limit = parseWholeNumber('--limit', options.limit, 1, 1000);
     const { parseSince } = await import('../../shared/durations.js');
     const since = options.since === undefined ? null : parseSince('--since', options.since);
     const { memberRedemptionList } = await import('../../lookup/outcomes.js');
-    const { renderMemberRedemptions } = await import('./render/redemptions.js');
+    const { memberRedemptionListing, renderMemberRedemptions } = await import('./render/redemptions.js');
     const { db, merchantId } = await ctx.scope();
     const outcome = await memberRedemptionList(db, merchantId, { user: options.user, reward: options.reward, since, limit });
-    const code = emit(ctx, outcome, renderMemberRedemptions);
+    const code = emit(ctx, outcome, renderMemberRedemptions, { listing: memberRedemptionListing });
     writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl redemptions list', user: options.user, reward: options.reward ?? '' });
     return code;
   });

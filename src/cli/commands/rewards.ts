@@ -3,6 +3,7 @@ import type { ProgramBuilder } from '../program.js';
 import { parseWholeNumber } from '../parse.js';
 import { emit } from '../emit.js';
 import { writeRefusalHint } from '../hints.js';
+import { outputOption } from '../listing.js';
 
 // `rewards list` and `rewards show`: flags, then src/lookup/outcomes.ts. docs/lookup.md.
 
@@ -11,13 +12,14 @@ function registerList(rewards: CommandUnknownOpts, cli: ProgramBuilder): void {
     .command('list')
     .description('every reward of the merchant by reward_code: price per tier, stock, pool, limits, window')
     .option('--limit <n>', 'at most this many, 1..1000', '100')
-    .option('--json', 'one JSON document on stdout');
+    .addOption(outputOption())
+    .option('--json', 'one JSON document on stdout (short for --output json)');
   cli.action(command, async (ctx, options) => {
     const limit = parseWholeNumber('--limit', options.limit, 1, 1000);
     const { rewardList } = await import('../../lookup/outcomes.js');
-    const { renderRewardList } = await import('./render/rewards.js');
+    const { renderRewardList, rewardListing } = await import('./render/rewards.js');
     const { db, merchantId } = await ctx.scope();
-    return emit(ctx, await rewardList(db, merchantId, limit), renderRewardList);
+    return emit(ctx, await rewardList(db, merchantId, limit), renderRewardList, { listing: rewardListing });
   });
 }
 

@@ -1,6 +1,8 @@
 import type { CliIO } from '../../../shared/io.js';
 import { formatCount } from '../../../shared/format.js';
 import { keyValues, paint, table } from '../../output.js';
+import { UTC_VIEW, type TimeView } from '../../../shared/zonedTime.js';
+import { listingTable, type ListColumn, type Listing } from '../../listing.js';
 import type { BatchSummary } from '../../../batch/summary.js';
 import type { BatchDetail, BatchStatus } from '../../../batch/status.js';
 import type { BatchNotFound } from '../../../batch/statusOutcome.js';
@@ -89,35 +91,33 @@ export function tooManyRowsForJson(s: BatchSummary): string[] {
   return [`warning: ${s.rows} rows are too many to list in --json; pass --report OUT for every row's outcome`];
 }
 
-export function renderStatusList(io: CliIO, { batches }: { batches: BatchStatus[] }): string {
-  if (batches.length === 0) return 'No batches yet: run one with `redeemctl batch run FILE.csv --reason TEXT`.';
-  return table(
-    io,
-    ['batch', 'file', 'status', 'started', 'rows', 'granted', 'refused', 'invalid', 'pending', 'units', 'points', 'cancelled'],
-    batches.map((b) => [
-      b.batch_id,
-      b.file_name,
-      statusText(b),
-      b.started_at ? new Date(b.started_at).toISOString().slice(0, 19).replace('T', ' ') : '',
-      b.rows,
-      b.granted,
-      b.refused,
-      b.invalid,
-      b.pending,
-      b.units,
-      b.points,
-      b.cancelled,
-    ]),
-  );
+const STATUS_COLUMNS: Array<ListColumn<BatchStatus>> = [
+  { head: 'batch', cell: (b) => b.batch_id },
+  { head: 'file', cell: (b) => b.file_name },
+  { head: 'status', cell: statusText },
+  { head: 'started', time: true, cell: (b, f) => f.time(b.started_at) },
+  ...(['rows', 'granted', 'refused', 'invalid', 'pending', 'units', 'points', 'cancelled'] as const).map(
+    (key): ListColumn<BatchStatus> => ({ head: key, cell: (b, f) => f.count(b[key]) }),
+  ),
+];
+
+/** `batch status` (no id) as rows (--output csv). */
+export function statusListing({ batches }: { batches: BatchStatus[] }): Listing<BatchStatus> {
+  return { columns: STATUS_COLUMNS, rows: batches };
+}
+
+export function renderStatusList(io: CliIO, list: { batches: BatchStatus[] }, view: TimeView = UTC_VIEW): string {
+  if (list.batches.length === 0) return 'No batches yet: run one with `redeemctl batch run FILE.csv --reason TEXT`.';
+  return listingTable(io, statusListing(list), view);
 }
 
 /** `batch status ID`: the batch in detail, or how to find the right id. */
-export function renderOneBatch(io: CliIO, r: BatchDetail | BatchNotFound): string {
+export function renderOneBatch(io: CliIO, r: BatchDetail | BatchNotFound, view: TimeView = UTC_VIEW): string {
   if (!('batch_id' in r)) return `${r.message}: \`redeemctl batch status\` lists them`;
-  return renderStatusDetail(io, r);
+  return renderStatusDetail(io, r, view);
 }
 
-export function renderStatusDetail(io: CliIO, d: BatchDetail): string {
+export function renderStatusDetail(io: CliIO, d: BatchDetail, view: TimeView = UTC_VIEW): string {
   const lines = [
     keyValues(io, [
       ['batch', d.batch_id],
@@ -127,9 +127,9 @@ export function renderStatusDetail(io: CliIO, d: BatchDetail): string {
       ['actor', d.actor],
       ['reason', d.reason],
       ['runs', d.runs],
-      ['started', d.started_at ? new Date(d.started_at).toISOString() : ''],
-      ['finished', d.finished_at ? new Date(d.finished_at).toISOString() : ''],
-      ['runner', d.runner ? `${d.runner}${d.heartbeat_at ? `, last heartbeat ${new Date(d.heartbeat_at).toISOString()}` : ''}` : ''],
+      [view.head('started'), view.time(d.started_at)],
+      [view.head('finished'), view.time(d.finished_at)],
+      ['runner', d.runner ? `${d.runner}${d.heartbeat_at ? `, last heartbeat ${view.time(d.heartbeat_at)}` : ''}` : ''],
       ['rows', d.rows],
       ['granted', d.granted],
       ['refused', d.refused],

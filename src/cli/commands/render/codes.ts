@@ -1,6 +1,8 @@
 import type { CliIO } from '../../../shared/io.js';
-import { formatCount, formatTime } from '../../../shared/format.js';
+import { formatCount } from '../../../shared/format.js';
+import { UTC_VIEW, type TimeView } from '../../../shared/zonedTime.js';
 import { keyValues, paint, table } from '../../output.js';
+import { listingTable, type ListColumn, type Listing } from '../../listing.js';
 import type { CodeImport } from '../../../codes/imports.js';
 import type { Exported } from '../../../codes/exportTo.js';
 import type { RewardStats } from '../../../codes/stats.js';
@@ -8,16 +10,40 @@ import type { VoidResult } from '../../../codes/voidResult.js';
 
 // The human presentation of `codes stats`, `codes export`, `codes imports` and `codes void`.
 
-export function renderStats(io: CliIO, { rewards }: { rewards: RewardStats[] }): string {
-  if (rewards.length === 0) return 'No pool rewards and no codes.';
-  const rows: Array<Array<string | number | null>> = [];
+interface Counts {
+  available: number;
+  expired: number;
+  redeemed: number;
+  voided: number;
+  total: number;
+}
+
+/** A row of `codes stats`: one lot of a reward, or the reward's line for all its lots (or none). */
+interface StatsRow extends Counts {
+  reward_code: string;
+  lot: string;
+}
+
+const STATS_COLUMNS: Array<ListColumn<StatsRow>> = [
+  { head: 'reward', cell: (r) => r.reward_code },
+  { head: 'lot', cell: (r) => r.lot },
+  ...(['available', 'expired', 'redeemed', 'voided', 'total'] as const).map((key): ListColumn<StatsRow> => ({ head: key, cell: (r, f) => f.count(r[key]) })),
+];
+
+/** `codes stats` as rows (--output csv): each lot, then the reward's total when it has no lot or several. */
+export function statsListing({ rewards }: { rewards: RewardStats[] }): Listing<StatsRow> {
+  const rows: StatsRow[] = [];
+  const counts = (c: Counts): Counts => ({ available: c.available, expired: c.expired, redeemed: c.redeemed, voided: c.voided, total: c.total });
   for (const r of rewards) {
-    const cells = (c: { available: number; expired: number; redeemed: number; voided: number; total: number }) =>
-      [c.available, c.expired, c.redeemed, c.voided, c.total].map(formatCount);
-    for (const lot of r.lots) rows.push([r.reward_code, lot.lot ?? '(none)', ...cells(lot)]);
-    if (r.lots.length !== 1) rows.push([r.reward_code, r.lots.length === 0 ? '(no codes)' : '(all lots)', ...cells(r)]);
+    for (const lot of r.lots) rows.push({ reward_code: r.reward_code, lot: lot.lot ?? '(none)', ...counts(lot) });
+    if (r.lots.length !== 1) rows.push({ reward_code: r.reward_code, lot: r.lots.length === 0 ? '(no codes)' : '(all lots)', ...counts(r) });
   }
-  return table(io, ['reward', 'lot', 'available', 'expired', 'redeemed', 'voided', 'total'], rows);
+  return { columns: STATS_COLUMNS, rows };
+}
+
+export function renderStats(io: CliIO, stats: { rewards: RewardStats[] }): string {
+  if (stats.rewards.length === 0) return 'No pool rewards and no codes.';
+  return listingTable(io, statsListing(stats));
 }
 
 /** `codes export --output FILE`: where the codes went. */
@@ -25,26 +51,29 @@ export function renderExported(_io: CliIO, r: Exported): string {
   return `Exported ${formatCount(r.exported)} code(s) to ${r.output}`;
 }
 
-export function renderImports(io: CliIO, { batches: imports }: { batches: CodeImport[] }): string {
-  if (imports.length === 0) return 'No imports yet: `redeemctl codes import FILE.csv --reward R` makes one.';
-  return table(
-    io,
-    ['id', 'reward', 'file', 'sha256', 'lot', 'read', 'imported', 'dup file', 'dup pool', 'invalid', 'created', 'voided'],
-    imports.map((b) => [
-      b.id,
-      b.reward_code,
-      b.file_name,
-      b.sha256_prefix,
-      b.lot,
-      formatCount(b.rows_read),
-      formatCount(b.imported),
-      formatCount(b.duplicates_in_file),
-      formatCount(b.duplicates_in_pool),
-      formatCount(b.invalid),
-      formatTime(b.created_at),
-      formatTime(b.voided_at),
-    ]),
-  );
+const IMPORT_COLUMNS: Array<ListColumn<CodeImport>> = [
+  { head: 'id', cell: (b) => b.id },
+  { head: 'reward', cell: (b) => b.reward_code },
+  { head: 'file', cell: (b) => b.file_name },
+  { head: 'sha256', cell: (b) => b.sha256_prefix },
+  { head: 'lot', cell: (b) => b.lot },
+  { head: 'read', cell: (b, f) => f.count(b.rows_read) },
+  { head: 'imported', cell: (b, f) => f.count(b.imported) },
+  { head: 'dup file', cell: (b, f) => f.count(b.duplicates_in_file) },
+  { head: 'dup pool', cell: (b, f) => f.count(b.duplicates_in_pool) },
+  { head: 'invalid', cell: (b, f) => f.count(b.invalid) },
+  { head: 'created', time: true, cell: (b, f) => f.time(b.created_at) },
+  { head: 'voided', time: true, cell: (b, f) => f.time(b.voided_at) },
+];
+
+/** `codes imports` as rows (--output csv). */
+export function importsListing({ batches }: { batches: CodeImport[] }): Listing<CodeImport> {
+  return { columns: IMPORT_COLUMNS, rows: batches };
+}
+
+export function renderImports(io: CliIO, list: { batches: CodeImport[] }, view: TimeView = UTC_VIEW): string {
+  if (list.batches.length === 0) return 'No imports yet: `redeemctl codes import FILE.csv --reward R` makes one.';
+  return listingTable(io, importsListing(list), view);
 }
 
 export function renderVoid(io: CliIO, r: VoidResult): string {

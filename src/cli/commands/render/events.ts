@@ -1,6 +1,7 @@
 import type { CliIO } from '../../../shared/io.js';
 import { formatCount, formatTime } from '../../../shared/format.js';
 import { paint, table } from '../../output.js';
+import { listingTable, type ListColumn, type Listing } from '../../listing.js';
 import type { DeadLetterView } from '../../../ops/deadLetters.js';
 import type { DeadLetterList } from '../../../ops/deadLetterList.js';
 import type { Published } from '../../../ops/inject.js';
@@ -85,24 +86,30 @@ function origin(v: DeadLetterView): string {
   return `${v.origin_topic}/${v.origin_partition ?? '?'}/${v.origin_offset ?? '?'}`;
 }
 
+const DEAD_LETTER_COLUMNS: Array<ListColumn<DeadLetterView>> = [
+  { head: 'dlq p:offset', cell: (v) => `${v.partition}:${v.offset}` },
+  { head: 'error code', cell: (v) => v.error_code },
+  { head: 'reason', cell: (v) => v.reason },
+  { head: 'origin topic/p/offset', drop: 2, cell: origin },
+  { head: 'event id', cell: (v) => v.event_id },
+  { head: 'failed at', drop: 4, time: true, cell: (v, f) => f.time(v.failed_at) },
+  { head: 'redriven', drop: 3, cell: (v) => (v.redriven ? 'yes' : '') },
+  { head: 'value', drop: 1, cell: (v) => v.preview.slice(0, 60) },
+];
+
+/**
+ * `dlq list` as rows, for --output csv (src/cli/listing.ts): the command (src/cli/commands/dlq.ts)
+ * passes it to emit as `listing` once it takes --output. Times in UTC: the topic is no one merchant's.
+ */
+export function deadLetterListing(list: DeadLetterList): Listing<DeadLetterView> {
+  return { columns: DEAD_LETTER_COLUMNS, rows: list.exists ? list.messages : [] };
+}
+
 export function renderDeadLetters(io: CliIO, list: DeadLetterList): string {
   const { topic, messages: views, redriven } = list;
   if (!list.exists) return `No dead-letter topic ${topic} yet: nothing has been dead-lettered.`;
   return [
-    table(
-      io,
-      [
-        'dlq p:offset',
-        'error code',
-        'reason',
-        { head: 'origin topic/p/offset', drop: 2 },
-        'event id',
-        { head: 'failed at', drop: 4 },
-        { head: 'redriven', drop: 3 },
-        { head: 'value', drop: 1 },
-      ],
-      views.map((v) => [`${v.partition}:${v.offset}`, v.error_code, v.reason, origin(v), v.event_id, formatTime(v.failed_at), v.redriven ? 'yes' : '', v.preview.slice(0, 60)]),
-    ),
+    listingTable(io, deadLetterListing(list)),
     `${formatCount(views.length)} message(s) in ${topic}; ${formatCount(redriven)} already redriven.`,
   ].join('\n');
 }

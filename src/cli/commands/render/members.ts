@@ -1,6 +1,9 @@
 import type { CliIO } from '../../../shared/io.js';
-import { formatCount, formatTime } from '../../../shared/format.js';
-import { keyValues, table, type ColumnSpec } from '../../output.js';
+import { formatCount } from '../../../shared/format.js';
+import { UTC_VIEW, type TimeView } from '../../../shared/zonedTime.js';
+import { keyValues } from '../../output.js';
+import { listingTable, type ListColumn, type Listing } from '../../listing.js';
+import type { MemberSummary } from '../../../lookup/members.js';
 import type { MemberCard, MemberMatches } from '../../../lookup/outcomes.js';
 import { renderRedemptionTable } from './redemptions.js';
 
@@ -9,34 +12,34 @@ import { renderRedemptionTable } from './redemptions.js';
  * takes the email or tel as well, and --json has the id), then tier. Email, tel, balance and
  * active always show.
  */
-const MATCH_COLUMNS: ColumnSpec[] = [
-  { head: 'member id', drop: 2 },
-  { head: 'email' },
-  { head: 'tel' },
-  { head: 'tier', drop: 3 },
-  { head: 'persona', drop: 1 },
-  { head: 'balance' },
-  { head: 'active' },
+const MATCH_COLUMNS: Array<ListColumn<MemberSummary>> = [
+  { head: 'member id', drop: 2, cell: (m) => m.id },
+  { head: 'email', cell: (m) => m.email },
+  { head: 'tel', cell: (m) => m.tel },
+  { head: 'tier', drop: 3, cell: (m) => m.tier },
+  { head: 'persona', drop: 1, cell: (m) => m.persona },
+  { head: 'balance', cell: (m, f) => f.count(m.balance) },
+  { head: 'active', cell: (m) => (m.active ? 'yes' : 'no') },
 ];
 
-export function renderMemberMatches(io: CliIO, { fragment, members, truncated }: MemberMatches): string {
+function moreMatches({ fragment, members }: MemberMatches): string {
+  return `First ${formatCount(members.length)} matches of ${JSON.stringify(fragment)}; there are more: type more of it or raise --limit.`;
+}
+
+/** `members find` as rows (--output csv). */
+export function memberMatchListing(result: MemberMatches): Listing<MemberSummary> {
+  return { columns: MATCH_COLUMNS, rows: result.members, more: result.truncated ? moreMatches(result) : null };
+}
+
+export function renderMemberMatches(io: CliIO, result: MemberMatches): string {
+  const { fragment, members, truncated } = result;
   if (members.length === 0) return `No member matches ${JSON.stringify(fragment)} (email or tel).`;
-  const lines = [
-    table(
-      io,
-      MATCH_COLUMNS,
-      members.map((m) => [m.id, m.email, m.tel, m.tier, m.persona, formatCount(m.balance), m.active ? 'yes' : 'no']),
-    ),
-  ];
-  lines.push(
-    truncated
-      ? `First ${formatCount(members.length)} matches of ${JSON.stringify(fragment)}; there are more: type more of it or raise --limit.`
-      : `${formatCount(members.length)} member(s) match ${JSON.stringify(fragment)}.`,
-  );
+  const lines = [listingTable(io, memberMatchListing(result))];
+  lines.push(truncated ? moreMatches(result) : `${formatCount(members.length)} member(s) match ${JSON.stringify(fragment)}.`);
   return lines.join('\n');
 }
 
-export function renderMember(io: CliIO, { member, redemptions, truncated }: MemberCard): string {
+export function renderMember(io: CliIO, { member, redemptions, truncated }: MemberCard, view: TimeView = UTC_VIEW): string {
   const lines = [
     keyValues(io, [
       ['member id', member.id],
@@ -49,14 +52,14 @@ export function renderMember(io: CliIO, { member, redemptions, truncated }: Memb
       ['birth date', member.birth_date],
       ['active', member.active ? 'yes' : 'no (redemptions refused: USER_INACTIVE)'],
       ['points balance', formatCount(member.balance)],
-      ['member since', formatTime(member.created_at)],
+      [view.head('member since'), view.time(member.created_at)],
     ]),
   ];
   if (redemptions.length === 0) {
     lines.push('No redemptions yet.');
   } else {
     lines.push(truncated ? `Latest ${formatCount(redemptions.length)} redemptions (there are more: redemptions list --user …):` : 'Redemptions, newest first:');
-    lines.push(renderRedemptionTable(io, redemptions));
+    lines.push(renderRedemptionTable(io, redemptions, view));
   }
   return lines.join('\n');
 }

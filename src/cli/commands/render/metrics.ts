@@ -1,5 +1,6 @@
 import type { CliIO } from '../../../shared/io.js';
-import { formatCount, formatDecimal, formatMs, formatPercent as pct, formatTime } from '../../../shared/format.js';
+import { formatCount, formatDecimal, formatMs, formatPercent as pct } from '../../../shared/format.js';
+import { UTC_VIEW, type TimeView } from '../../../shared/zonedTime.js';
 import { keyValues, paint, table } from '../../output.js';
 import type { MetricsReport, Percentiles } from '../../../monitoring/redemptionMetrics.js';
 
@@ -12,10 +13,10 @@ function latencyRow(io: CliIO, name: string, p: Percentiles): Array<string | num
   return [name, formatCount(p.samples), formatMs(p.p50), formatMs(p.p95), formatMs(p.p99), target, verdict];
 }
 
-export function renderMetrics(io: CliIO, m: MetricsReport): string {
+export function renderMetrics(io: CliIO, m: MetricsReport, view: TimeView = UTC_VIEW): string {
   const replay = `${pct(m.redelivery.share)} (${formatCount(m.redelivery.redeliveries)} redeliveries)`;
   const summary = keyValues(io, [
-    ['window', `${formatTime(m.window.since)} .. ${formatTime(m.window.until)}`],
+    [view.head('window'), `${view.time(m.window.since)} .. ${view.time(m.window.until)}`],
     ['requests', formatCount(m.requests)],
     ['successes', `${formatCount(m.successes)}${m.requests ? ` (${pct(m.successes / m.requests)})` : ''}`],
     ['failures', formatCount(m.failures)],

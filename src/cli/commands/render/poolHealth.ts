@@ -1,6 +1,8 @@
 import type { CliIO } from '../../../shared/io.js';
-import { formatCount, formatDecimal, formatTime } from '../../../shared/format.js';
-import { paint, table, type ColumnSpec } from '../../output.js';
+import { formatCount } from '../../../shared/format.js';
+import { UTC_VIEW, type TimeView } from '../../../shared/zonedTime.js';
+import { paint } from '../../output.js';
+import { listingTable, type CellFormat, type ListColumn, type Listing } from '../../listing.js';
 import { formatRate, formatTimeToEmpty } from '../../../monitoring/poolFormat.js';
 import type { PoolStatus } from '../../../monitoring/forecast.js';
 import type { PoolHealth, PoolHealthReport } from '../../../monitoring/poolHealth.js';
@@ -8,9 +10,13 @@ import type { PoolHealth, PoolHealthReport } from '../../../monitoring/poolHealt
 // The human presentation of `pool health`: a table with the alert marks, then the alerts.
 
 export function statusMark(io: CliIO, status: PoolStatus): string {
-  if (status === 'EMPTY') return paint(io, 'red', '!! EMPTY');
-  if (status === 'LOW') return paint(io, 'yellow', '! LOW');
-  return paint(io, 'green', 'OK');
+  return mark(status, (colour, text) => paint(io, colour, text));
+}
+
+function mark(status: PoolStatus, paintAs: CellFormat['paint']): string {
+  if (status === 'EMPTY') return paintAs('red', '!! EMPTY');
+  if (status === 'LOW') return paintAs('yellow', '! LOW');
+  return paintAs('green', 'OK');
 }
 
 /** One line per LOW or EMPTY pool, as `--fail-on-alert` prints them. */
@@ -26,43 +32,35 @@ export function alertLines(report: PoolHealthReport): string[] {
  * reward, status, available, per hour and empty in always show; voided goes first, then expired,
  * the 24 h and 1 h counts, redeemed, short 24h, and total last.
  */
-const POOL_COLUMNS: ColumnSpec[] = [
-  { head: 'reward' },
-  { head: 'status' },
-  { head: 'available' },
-  { head: 'total', drop: 7 },
-  { head: 'redeemed', drop: 5 },
-  { head: 'voided', drop: 1 },
-  { head: 'expired', drop: 2 },
-  { head: 'last 1h', drop: 4 },
-  { head: 'last 24h', drop: 3 },
-  { head: 'per hour' },
-  { head: 'empty in' },
-  { head: 'short 24h', drop: 6 },
+const POOL_COLUMNS: Array<ListColumn<PoolHealth>> = [
+  { head: 'reward', cell: (p) => p.reward_code },
+  // In CSV the status word alone (OK, LOW, EMPTY): the marks are for eyes.
+  { head: 'status', cell: (p, f) => (f.human ? mark(p.status, f.paint) : p.status) },
+  { head: 'available', cell: (p, f) => f.count(p.available) },
+  { head: 'total', drop: 7, cell: (p, f) => f.count(p.total) },
+  { head: 'redeemed', drop: 5, cell: (p, f) => f.count(p.redeemed) },
+  { head: 'voided', drop: 1, cell: (p, f) => f.count(p.voided) },
+  { head: 'expired', drop: 2, cell: (p, f) => f.count(p.expired) },
+  { head: 'last 1h', drop: 4, cell: (p, f) => f.count(p.redeemed_last_hour) },
+  { head: 'last 24h', drop: 3, cell: (p, f) => f.count(p.redeemed_last_day) },
+  { head: 'per hour', cell: (p) => formatRate(p.depletion_per_hour) },
+  { head: 'empty in', cell: (p) => formatTimeToEmpty(p) },
+  { head: 'short 24h', drop: 6, cell: (p, f) => f.count(p.insufficient_codes_last_day) },
 ];
 
-export function renderPoolHealth(io: CliIO, report: PoolHealthReport): string {
+/** `pool health` as rows (--output csv): one per pool reward. */
+export function poolHealthListing(report: PoolHealthReport): Listing<PoolHealth> {
+  return { columns: POOL_COLUMNS, rows: report.pools };
+}
+
+export function renderPoolHealth(io: CliIO, report: PoolHealthReport, view: TimeView = UTC_VIEW): string {
   if (report.pools.length === 0) return 'No active pool rewards.';
-  const rows = report.pools.map((p) => [
-    p.reward_code,
-    statusMark(io, p.status),
-    formatCount(p.available),
-    formatCount(p.total),
-    formatCount(p.redeemed),
-    formatCount(p.voided),
-    formatCount(p.expired),
-    formatCount(p.redeemed_last_hour),
-    formatCount(p.redeemed_last_day),
-    formatRate(p.depletion_per_hour),
-    formatTimeToEmpty(p),
-    formatCount(p.insufficient_codes_last_day),
-  ]);
   const lines = [
-    table(io, POOL_COLUMNS, rows),
+    listingTable(io, poolHealthListing(report), view),
     paint(
       io,
       'dim',
-      `as of ${formatTime(report.generated_at)}; LOW below ${formatCount(report.threshold)} available; per hour = max(last hour, last 24h / 24); ` +
+      `as of ${view.time(report.generated_at)}${view.utc ? '' : ` (${view.zone})`}; LOW below ${formatCount(report.threshold)} available; per hour = max(last hour, last 24h / 24); ` +
         'never = no redemptions in 24h; short 24h = INSUFFICIENT_CODES refusals',
     ),
   ];

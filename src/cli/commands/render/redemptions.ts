@@ -1,6 +1,7 @@
 import type { CliIO } from '../../../shared/io.js';
-import { formatCount, formatTime } from '../../../shared/format.js';
-import { table, type ColumnSpec } from '../../output.js';
+import { formatCount } from '../../../shared/format.js';
+import { UTC_VIEW, type TimeView } from '../../../shared/zonedTime.js';
+import { listingTable, type CellFormat, type ListColumn, type Listing } from '../../listing.js';
 import type { RedemptionLine } from '../../../lookup/redemptions.js';
 import type { MemberRedemptionList } from '../../../lookup/outcomes.js';
 
@@ -12,39 +13,26 @@ import type { MemberRedemptionList } from '../../../lookup/outcomes.js';
  * redeemed (newest first anyway; a used or cancelled row keeps its time in status). Reward, qty,
  * points, status and the redemption code always show, so at 80 columns no code is cut in two.
  */
-const COLUMNS: ColumnSpec[] = [
-  { head: 'redeemed at', drop: 3 },
-  { head: 'event id', drop: 1 },
-  { head: 'reward' },
-  { head: 'qty' },
-  { head: 'points' },
-  { head: 'status' },
-  { head: 'redemption code' },
-  { head: 'promo code', drop: 2 },
+const COLUMNS: Array<ListColumn<RedemptionLine>> = [
+  { head: 'redeemed at', drop: 3, time: true, cell: (r, f) => f.time(r.redeemed_at) },
+  { head: 'event id', drop: 1, cell: (r) => r.event_id },
+  { head: 'reward', cell: (r) => r.reward_code ?? r.reward_id },
+  { head: 'qty', cell: (r, f) => f.count(r.qty) },
+  { head: 'points', cell: (r, f) => f.count(r.points) },
+  { head: 'status', cell: statusText },
+  { head: 'redemption code', cell: (r) => r.redemption_code },
+  { head: 'promo code', drop: 2, cell: (r) => r.promo_code },
 ];
 
-export function renderRedemptionTable(io: CliIO, rows: RedemptionLine[]): string {
-  return table(
-    io,
-    COLUMNS,
-    rows.map((r) => [
-      formatTime(r.redeemed_at),
-      r.event_id,
-      r.reward_code ?? r.reward_id,
-      formatCount(r.qty),
-      formatCount(r.points),
-      statusText(r),
-      r.redemption_code,
-      r.promo_code,
-    ]),
-  );
+export function renderRedemptionTable(io: CliIO, rows: RedemptionLine[], view: TimeView = UTC_VIEW): string {
+  return listingTable(io, { columns: COLUMNS, rows }, view);
 }
 
 /** The status with its time: `used 2026-12-02T10:15:00Z`, `expired 2026-…`, `redeemed`. */
-function statusText(r: RedemptionLine): string {
-  if (r.status === 'cancelled') return `cancelled ${formatTime(r.cancelled_at)}`;
-  if (r.status === 'used') return `used ${formatTime(r.used_at)}`;
-  if (r.status === 'expired') return `expired ${formatTime(r.use_expire_date)}`;
+function statusText(r: RedemptionLine, f: CellFormat): string {
+  if (r.status === 'cancelled') return `cancelled ${f.time(r.cancelled_at)}`;
+  if (r.status === 'used') return `used ${f.time(r.used_at)}`;
+  if (r.status === 'expired') return `expired ${f.time(r.use_expire_date)}`;
   return 'redeemed';
 }
 
@@ -55,8 +43,14 @@ export function countLine(shown: number, truncated: boolean, what: string, limit
 }
 
 /** `redemptions list`: the table and the count, or that nothing matches. */
-export function renderMemberRedemptions(io: CliIO, { member, redemptions, truncated }: MemberRedemptionList): string {
+export function renderMemberRedemptions(io: CliIO, { member, redemptions, truncated }: MemberRedemptionList, view: TimeView = UTC_VIEW): string {
   const who = member.email ?? member.tel ?? member.id;
   if (redemptions.length === 0) return `No redemptions of ${who} match.`;
-  return [renderRedemptionTable(io, redemptions), countLine(redemptions.length, truncated, `redemption row(s) of ${who}`)].join('\n');
+  return [renderRedemptionTable(io, redemptions, view), countLine(redemptions.length, truncated, `redemption row(s) of ${who}`)].join('\n');
+}
+
+/** `redemptions list` as rows (--output csv). */
+export function memberRedemptionListing({ member, redemptions, truncated }: MemberRedemptionList): Listing<RedemptionLine> {
+  const who = member.email ?? member.tel ?? member.id;
+  return { columns: COLUMNS, rows: redemptions, more: truncated ? countLine(redemptions.length, truncated, `redemption row(s) of ${who}`) : null };
 }

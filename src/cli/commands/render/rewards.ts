@@ -1,14 +1,16 @@
 import type { CliIO } from '../../../shared/io.js';
-import { formatCount, formatTime } from '../../../shared/format.js';
-import { keyValues, table, type ColumnSpec } from '../../output.js';
+import { formatCount } from '../../../shared/format.js';
+import { UTC_VIEW, type TimeView } from '../../../shared/zonedTime.js';
+import { keyValues, table } from '../../output.js';
+import { listingTable, type CellFormat, type ListColumn, type Listing } from '../../listing.js';
 import type { RewardLimit } from '../../../lookup/rewardLimits.js';
 import type { TierPrice } from '../../../lookup/rewardPricing.js';
 import type { RewardDetail } from '../../../lookup/rewards.js';
 
 // Human tables of rewards list / rewards show. The --json documents are the RewardDetail as is.
 
-function price(p: TierPrice): string {
-  const points = p.points === null ? 'no price' : formatCount(p.points);
+function price(p: TierPrice, count: (n: number) => string = formatCount): string {
+  const points = p.points === null ? 'no price' : count(p.points);
   return `${p.tier ?? 'no tier'} ${points}${p.eligible ? '' : ' (not allowed)'}`;
 }
 
@@ -28,9 +30,9 @@ function limitText(l: RewardLimit): string {
   return `${l.scope}: ${formatCount(l.max)} ${per}` + (l.used === null ? '' : ` (${formatCount(l.used)} used)`);
 }
 
-function windowText(r: RewardDetail): string {
+function windowText(r: RewardDetail, time: TimeView['time']): string {
   if (!r.window.start && !r.window.end) return 'always';
-  return `${formatTime(r.window.start) || '…'} to ${formatTime(r.window.end) || '…'} (${r.window.state})`;
+  return `${time(r.window.start) || '…'} to ${time(r.window.end) || '…'} (${r.window.state})`;
 }
 
 /**
@@ -38,40 +40,36 @@ function windowText(r: RewardDetail): string {
  * then the limits, then the name. Reward, active, price per tier, stock and code pool always show:
  * what a member can get and for how much. `rewards show` and --json have everything.
  */
-const LIST_COLUMNS: ColumnSpec[] = [
-  { head: 'reward' },
-  { head: 'name', drop: 3 },
-  { head: 'active' },
-  { head: 'price per tier' },
-  { head: 'stock' },
-  { head: 'code pool' },
-  { head: 'limits', drop: 2 },
-  { head: 'window', drop: 1 },
+const LIST_COLUMNS: Array<ListColumn<RewardDetail>> = [
+  { head: 'reward', cell: (r) => r.reward_code },
+  { head: 'name', drop: 3, cell: (r) => r.name },
+  { head: 'active', cell: (r) => (r.active ? 'yes' : 'no') },
+  { head: 'price per tier', cell: (r, f: CellFormat) => r.pricing.per_tier.map((p) => price(p, f.count)).join('\n') },
+  { head: 'stock', cell: (r) => stockText(r) },
+  { head: 'code pool', cell: (r) => poolText(r) },
+  { head: 'limits', drop: 2, cell: (r) => r.limits.map(limitText).join('\n') || 'none' },
+  { head: 'window', drop: 1, time: true, cell: (r, f) => windowText(r, f.time) },
 ];
 
-export function renderRewardList(io: CliIO, { rewards, truncated }: { rewards: RewardDetail[]; truncated: boolean }): string {
-  if (rewards.length === 0) return 'No rewards yet.';
-  const lines = [
-    table(
-      io,
-      LIST_COLUMNS,
-      rewards.map((r) => [
-        r.reward_code,
-        r.name,
-        r.active ? 'yes' : 'no',
-        r.pricing.per_tier.map(price).join('\n'),
-        stockText(r),
-        poolText(r),
-        r.limits.map(limitText).join('\n') || 'none',
-        windowText(r),
-      ]),
-    ),
-  ];
-  if (truncated) lines.push(`First ${formatCount(rewards.length)} rewards by reward_code; there are more: raise --limit.`);
+type RewardList = { rewards: RewardDetail[]; truncated: boolean };
+
+function moreRewards(rewards: RewardDetail[]): string {
+  return `First ${formatCount(rewards.length)} rewards by reward_code; there are more: raise --limit.`;
+}
+
+/** `rewards list` as rows (--output csv). */
+export function rewardListing({ rewards, truncated }: RewardList): Listing<RewardDetail> {
+  return { columns: LIST_COLUMNS, rows: rewards, more: truncated ? moreRewards(rewards) : null };
+}
+
+export function renderRewardList(io: CliIO, list: RewardList, view: TimeView = UTC_VIEW): string {
+  if (list.rewards.length === 0) return 'No rewards yet.';
+  const lines = [listingTable(io, rewardListing(list), view)];
+  if (list.truncated) lines.push(moreRewards(list.rewards));
   return lines.join('\n');
 }
 
-export function renderReward(io: CliIO, r: RewardDetail): string {
+export function renderReward(io: CliIO, r: RewardDetail, view: TimeView = UTC_VIEW): string {
   const e = r.eligibility;
   const lines = [
     keyValues(io, [
@@ -80,7 +78,7 @@ export function renderReward(io: CliIO, r: RewardDetail): string {
       ['name', r.name],
       ['active', r.active ? 'yes' : 'no (redemptions refused: REWARD_INACTIVE)'],
       ['fulfilment', r.fulfilment],
-      ['redemption window', windowText(r)],
+      [view.head('redemption window'), windowText(r, view.time)],
       ['allowed tiers', e.tiers?.join(', ') ?? 'any'],
       ['allowed personas', e.personas?.join(', ') ?? 'any'],
       ['allowed tags (any of)', e.tags?.join(', ') ?? 'any'],
@@ -111,8 +109,8 @@ export function renderReward(io: CliIO, r: RewardDetail): string {
     lines.push(
       table(
         io,
-        ['scope', 'unit', 'max', 'current window from', 'used in it'],
-        r.limits.map((l) => [l.scope, l.unit, formatCount(l.max), formatTime(l.window_start) || 'all time', l.used === null ? 'per member (see quote)' : formatCount(l.used)]),
+        ['scope', 'unit', 'max', view.head('current window from'), 'used in it'],
+        r.limits.map((l) => [l.scope, l.unit, formatCount(l.max), view.time(l.window_start) || 'all time', l.used === null ? 'per member (see quote)' : formatCount(l.used)]),
       ),
     );
   }
