@@ -88,22 +88,28 @@ export async function readDeadLetters<T>(
 }
 
 /**
- * Sends each message back to its origin topic, key and value byte for byte, with the original's
- * headers plus x-redriven-from (redriveHeaders), acknowledged by every in-sync replica; then
- * commits the redrive group past them. A crash between the two resends on the next redrive:
- * at least once, which the engine's idempotency on event_id absorbs.
+ * Sends each routed message to the route's destination, key and value byte for byte, with the
+ * original's headers plus x-redriven-from (redriveHeaders), acknowledged by every in-sync replica
+ * (`onSent` then); then commits the redrive group past them. A crash between the two resends on
+ * the next redrive: at least once, which the engine's idempotency on event_id absorbs.
  */
-export async function redrive(producer: Producer, consumer: Consumer, settings: KafkaSettings, selected: DeadLetterView[], raw: Map<string, KafkaMessage>): Promise<Array<{ partition: number; offset: string }>> {
-  const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }>>();
+export async function redrive(
+  producer: Producer,
+  consumer: Consumer,
+  settings: KafkaSettings,
+  route: { destination: string; send: DeadLetterView[] },
+  raw: Map<string, KafkaMessage>,
+  onSent: () => void,
+): Promise<Array<{ partition: number; offset: string }>> {
+  const messages: Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }> = [];
   const next = new Map<number, number>();
-  for (const view of selected) {
+  for (const view of route.send) {
     const message = raw.get(`${view.partition}:${view.offset}`)!;
-    const list = byTopic.get(view.origin_topic) ?? [];
-    list.push({ key: message.key ?? null, value: message.value ?? null, headers: redriveHeaders(message) });
-    byTopic.set(view.origin_topic, list);
+    messages.push({ key: message.key ?? null, value: message.value ?? null, headers: redriveHeaders(message) });
     next.set(view.partition, Math.max(next.get(view.partition) ?? 0, Number(view.offset) + 1));
   }
-  for (const [topic, messages] of byTopic) await producer.send({ topic, acks: -1, messages });
+  if (messages.length > 0) await producer.send({ topic: route.destination, acks: -1, messages });
+  onSent();
   const commits = [...next].map(([partition, offset]) => ({ topic: settings.dlqTopic, partition, offset: String(offset) }));
   if (commits.length > 0) await consumer.commitOffsets(commits);
   return commits.map(({ partition, offset }) => ({ partition, offset }));
