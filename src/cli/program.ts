@@ -15,6 +15,7 @@ import { registerDashCommand } from './commands/dash.js';
 import { registerMembersCommands } from './commands/members.js';
 import { registerRewardsCommands } from './commands/rewards.js';
 import { registerRedemptionsCommands } from './commands/redemptions.js';
+import { registerAuditCommand } from './commands/audit.js';
 
 /** What an action reports back: its exit code (docs/conventions.md); nothing is 0. */
 export type ActionResult = number | void;
@@ -100,6 +101,7 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerMembersCommands(program, builder);
   registerRewardsCommands(program, builder);
   registerRedemptionsCommands(program, builder);
+  registerAuditCommand(program, builder);
   return program;
 }
 
