@@ -123,7 +123,7 @@ export async function measureImport(rows: number, log: (line: string) => void): 
     const copySeconds = await psql(url, `\\copy bench_copy(code) from '${file}' csv header`);
 
     log('codes import (the built CLI, a child process)…');
-    const child = await timeChild(['codes', 'import', file, '--reward', 'BENCH-POOL', '--json'], {
+    const child = await timeChild(['codes', 'import', file, '--reward', 'BENCH-POOL', '--reason', 'benchmark', '--yes', '--json'], {
       DATABASE_URL: url,
       REDEEMCTL_MERCHANT: 'Bench Import',
       REDEEMCTL_ACTOR: 'bench',

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
+import { recordAudit } from '../db/audit.js';
 import { UsageError } from '../shared/errors.js';
 import type { GrantMode } from './types.js';
 
@@ -90,12 +91,15 @@ export async function startBatch(db: Kysely<Schema>, batch: NewBatch, runner: Ru
         command = coalesce(excluded.command, b.command), heartbeat_ms = excluded.heartbeat_ms, heartbeat_at = now()
       returning runs`.execute(trx);
     const runs = rows[0]!.runs;
-    await sql`
-      insert into audit_log (merchant_id, actor, action, target_type, target_id, reason, details)
-      values (${batch.merchant_id}::uuid, ${batch.actor}, 'batch_run', 'batch', ${batch.id}, ${batch.reason},
-              ${JSON.stringify({ file: batch.file_name, sha256: batch.file_sha256, rows: batch.rows_total, mode: batch.mode, all_or_nothing: batch.all_or_nothing, run: runs })}::jsonb)`.execute(
-      trx,
-    );
+    await recordAudit(trx, {
+      merchantId: batch.merchant_id,
+      actor: batch.actor,
+      action: 'batch_run',
+      targetType: 'batch',
+      targetId: batch.id,
+      reason: batch.reason,
+      details: { file: batch.file_name, sha256: batch.file_sha256, rows: batch.rows_total, mode: batch.mode, all_or_nothing: batch.all_or_nothing, run: runs },
+    });
     return runs;
   });
 }

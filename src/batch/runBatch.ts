@@ -42,6 +42,11 @@ export interface BatchOptions {
   commandLine?: string | undefined;
   /** How often the batch record's heartbeat is beaten while rows are granted (default 5 s). */
   heartbeatMs?: number | undefined;
+  /**
+   * Asked once the file is read and checked (and, with --all-or-nothing, every row pre-checked),
+   * before anything is written; throws to stop. Undefined: go ahead.
+   */
+  confirm?: ((plan: { batchId: string; rows: number; grantable: number; mode: GrantMode }) => Promise<void>) | undefined;
 }
 
 export async function runBatch(db: Kysely<Schema>, options: BatchOptions): Promise<BatchSummary> {
@@ -122,6 +127,7 @@ async function grantAll(
 ): Promise<{ status: BatchSummary['status']; run: number; stoppedAtLine: number | null }> {
   const { db, batchId } = ctx;
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  await options.confirm?.({ batchId, rows: scan.rows, grantable: scan.rows - scan.invalid - unknownRows, mode: options.mode });
   const run = await startBatch(
     db,
     {

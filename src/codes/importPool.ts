@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import type { Database } from '../db/database.js';
+import type { Database, RawConnection } from '../db/database.js';
+import { recordAudit } from '../db/audit.js';
 import { OperatorAbortError, UsageError } from '../shared/errors.js';
 import { formatCount } from '../shared/format.js';
 import type { Progress } from '../shared/progress.js';
@@ -23,6 +24,14 @@ export interface ImportRequest {
   skipInvalid: boolean;
   reportPath?: string;
   actor: string;
+  /** Why (--reason), recorded in the import's audit row. */
+  reason?: string | null;
+  /**
+   * Asked once the file is read and checked, before anything is written (inside the import's
+   * transaction, which holds this merchant's import lock while it waits); throws to stop, and
+   * the import rolls back. Undefined: go ahead.
+   */
+  confirm?: ((plan: { importable: number; rowsRead: number; reward: PoolReward }) => Promise<void>) | undefined;
   progress?: Progress;
   /**
    * Aborted by SIGINT or SIGTERM: the import stops at the next step (between batches of rows
@@ -94,8 +103,11 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
       checkpoint();
       phase = 'importing';
       if (write) {
+        progress?.done();
+        await req.confirm?.({ importable: counts.importable, rowsRead: csv.rowsRead, reward: req.reward });
         progress?.phase(`importing ${formatCount(counts.importable)} codes…`);
         batch = await insertCodes(conn, { ...req, fileName: name, sha256: csv.sha256, rowsRead: csv.rowsRead, counts });
+        await recordImport(conn, req, { batchId: batch.id, fileName: name, sha256: csv.sha256, rowsRead: csv.rowsRead, counts });
       }
       const inserted = lap();
       const problems = await firstProblems(conn, req.reward.id, SHOWN_PROBLEMS);
@@ -122,6 +134,35 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
       }
       throw error;
     }
+  });
+}
+
+/** The import's audit row, in its transaction: it exists exactly when the codes do. */
+function recordImport(
+  conn: RawConnection,
+  req: ImportRequest,
+  facts: { batchId: string; fileName: string; sha256: string; rowsRead: number; counts: Awaited<ReturnType<typeof countStage>> },
+): Promise<void> {
+  const { counts } = facts;
+  return recordAudit(conn, {
+    merchantId: req.merchantId,
+    actor: req.actor,
+    action: 'codes_import',
+    targetType: 'reward',
+    targetId: req.reward.id,
+    reason: req.reason ?? null,
+    details: {
+      import_id: facts.batchId,
+      reward_code: req.reward.rewardCode,
+      file: facts.fileName,
+      sha256: facts.sha256,
+      lot: req.lot,
+      rows_read: facts.rowsRead,
+      imported: counts.importable,
+      duplicate_in_file: counts.duplicateInFile,
+      duplicate_in_pool: counts.duplicateInPool,
+      invalid: counts.invalid,
+    },
   });
 }
 

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { Database, RawConnection } from '../db/database.js';
+import { recordAudit } from '../db/audit.js';
 import { UsageError } from '../shared/errors.js';
 import { isUuid } from '../shared/uuid.js';
 import { CodeCsv, inputSize } from './csvRows.js';
@@ -74,11 +75,15 @@ async function voidMatching(conn: RawConnection, req: VoidRequest, plan: VoidPla
   );
   const voided = rows[0]!.n;
   if (voided === 0) return 0; // every code was claimed meanwhile: nothing changed, nothing to audit
-  await conn.query(
-    `insert into audit_log (merchant_id, actor, action, target_type, target_id, reason, details)
-     values ($1, $2, 'codes_void', 'reward', $3, $4, $5::jsonb)`,
-    [req.merchantId, req.actor, req.reward.id, req.reason, JSON.stringify({ by: req.by, value: req.value, voided, held: plan.held })],
-  );
+  await recordAudit(conn, {
+    merchantId: req.merchantId,
+    actor: req.actor,
+    action: 'codes_void',
+    targetType: 'reward',
+    targetId: req.reward.id,
+    reason: req.reason,
+    details: { by: req.by, value: req.value, voided, held: plan.held },
+  });
   if (req.by === 'batch') await conn.query(`update code_import_batches set voided_at = coalesce(voided_at, now()) where id = $1`, [req.value]);
   return voided;
 }

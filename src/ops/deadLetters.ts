@@ -92,45 +92,40 @@ export async function readDeadLetters<T>(
 const REDRIVE_CHUNK = 500;
 
 /**
- * Sends each message back to its origin topic, key and value byte for byte, with the original's
- * headers plus x-redriven-from (redriveHeaders), acknowledged by every in-sync replica; then
- * commits the redrive group past them. A crash between the two resends on the next redrive:
- * at least once, which the engine's idempotency on event_id absorbs.
- * `sending` (src/ops/sendRun.ts) is told after each chunk; stopped between two, the mark is moved
- * past what was sent (selected is in offset order within a partition) before SendsInterruptedError.
+ * Sends each routed message to the route's destination, key and value byte for byte, with the
+ * original's headers plus x-redriven-from (redriveHeaders), acknowledged by every in-sync replica
+ * (`onSent` then, with the count sent so far); then commits the redrive group past them. A crash
+ * between the two resends on the next redrive: at least once, which the engine's idempotency on
+ * event_id absorbs. `sending` (src/ops/sendRun.ts) is told after each chunk; stopped between two,
+ * the mark is moved past what was sent (in offset order within a partition) before
+ * SendsInterruptedError.
  */
 export async function redrive(
   producer: Producer,
   consumer: Consumer,
   settings: KafkaSettings,
-  selected: DeadLetterView[],
+  route: { destination: string; send: DeadLetterView[] },
   raw: Map<string, KafkaMessage>,
+  onSent: (sent: number) => void,
   sending?: SendRun,
 ): Promise<Array<{ partition: number; offset: string }>> {
   const next = new Map<number, number>();
   let sent = 0;
-  while (sent < selected.length && !sending?.signal?.aborted) {
-    const chunk = selected.slice(sent, sent + REDRIVE_CHUNK);
-    await sendBack(producer, chunk, raw);
+  while (sent < route.send.length && !sending?.signal?.aborted) {
+    const chunk = route.send.slice(sent, sent + REDRIVE_CHUNK);
+    const messages = chunk.map((view) => {
+      const message = raw.get(`${view.partition}:${view.offset}`)!;
+      return { key: message.key ?? null, value: message.value ?? null, headers: redriveHeaders(message) };
+    });
+    await producer.send({ topic: route.destination, acks: -1, messages });
     for (const view of chunk) next.set(view.partition, Math.max(next.get(view.partition) ?? 0, Number(view.offset) + 1));
     sent += chunk.length;
-    sending?.onSent(sent, selected.length);
+    onSent(sent);
+    sending?.onSent(sent, route.send.length);
   }
   const commits = [...next].map(([partition, offset]) => ({ topic: settings.dlqTopic, partition, offset: String(offset) }));
   if (commits.length > 0) await consumer.commitOffsets(commits);
   // Stopped part-way (the signal after the last send changes nothing): the mark stands past what went out.
-  if (sent < selected.length) checkSendRun(sending, sent, selected.length, () => selected.slice(sent).map((v) => `${v.partition}:${v.offset}`));
+  if (sent < route.send.length) checkSendRun(sending, sent, route.send.length, () => route.send.slice(sent).map((v) => `${v.partition}:${v.offset}`));
   return commits.map(({ partition, offset }) => ({ partition, offset }));
-}
-
-/** One produce request per origin topic, acks from every in-sync replica. */
-async function sendBack(producer: Producer, views: DeadLetterView[], raw: Map<string, KafkaMessage>): Promise<void> {
-  const byTopic = new Map<string, Array<{ key: Buffer | null; value: Buffer | null; headers: IHeaders }>>();
-  for (const view of views) {
-    const message = raw.get(`${view.partition}:${view.offset}`)!;
-    const list = byTopic.get(view.origin_topic) ?? [];
-    list.push({ key: message.key ?? null, value: message.value ?? null, headers: redriveHeaders(message) });
-    byTopic.set(view.origin_topic, list);
-  }
-  for (const [topic, messages] of byTopic) await producer.send({ topic, acks: -1, messages });
 }

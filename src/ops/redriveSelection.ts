@@ -40,3 +40,36 @@ export function selectForRedrive(candidates: DeadLetterView[], wanted: Array<{ p
   }
   return candidates.filter((c) => chosen.has(key(c.partition, c.offset)));
 }
+
+export interface RedriveRoute {
+  /** Where the sent messages go: --to, else the configured topic. */
+  destination: string;
+  send: DeadLetterView[];
+  skipped: Array<{ partition: number; offset: string; event_id: string | null; origin_topic: string; why: string }>;
+}
+
+/**
+ * Where the selected dead letters go. Without --to, only to the configured topic: a message whose
+ * x-origin-topic names another topic is skipped (a header is no authority to publish anywhere),
+ * and so is every later message of its DLQ partition, since the redrive mark cannot pass a
+ * message that was not sent. With --to, every selected message goes there.
+ */
+export function routeForRedrive(selected: DeadLetterView[], configuredTopic: string, to: string | undefined): RedriveRoute {
+  const destination = to ?? configuredTopic;
+  const route: RedriveRoute = { destination, send: [], skipped: [] };
+  const blocked = new Map<number, string>();
+  for (const view of selected) {
+    const skip = (why: string) =>
+      route.skipped.push({ partition: view.partition, offset: view.offset, event_id: view.event_id, origin_topic: view.origin_topic, why });
+    const behind = blocked.get(view.partition);
+    if (behind !== undefined) {
+      skip(`behind ${behind}, which is not sent (a partition goes back in order)`);
+    } else if (to === undefined && view.origin_topic !== configuredTopic) {
+      skip(`origin topic ${view.origin_topic} is not the configured topic ${configuredTopic}; pass --to ${view.origin_topic} to send it there`);
+      blocked.set(view.partition, `${view.partition}:${view.offset}`);
+    } else {
+      route.send.push(view);
+    }
+  }
+  return route;
+}

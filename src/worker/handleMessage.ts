@@ -2,6 +2,7 @@ import { isTransientError, RedeemctlError } from '../shared/errors.js';
 import { redeem } from '../engine/redeem.js';
 import type { RedeemResult } from '../engine/types.js';
 import { parseRedemptionEvent, type RedemptionEvent } from '../kafka/redemptionEvent.js';
+import { actorOf } from '../kafka/actorHeader.js';
 import { deadLetter } from './deadLetterMessage.js';
 import { handleUnreadable } from './handleUnreadable.js';
 import { keepTrying } from './keepTrying.js';
@@ -28,7 +29,7 @@ export async function handleMessage(deps: HandlerDeps, scope: MessageScope): Pro
   const started = performance.now();
 
   const tried = await keepTrying(
-    () => redeemSettled(deps, event, scope.origin),
+    () => redeemSettled(deps, event, scope.origin, actorOf(scope.message)),
     tryOptions(deps, scope, `event ${event.event_id}`, (error) =>
       error instanceof ConflictPersists ? 'concurrent_conflict' : isTransientError(error) ? 'transient_error' : 'processing_error',
     ),
@@ -49,7 +50,8 @@ export async function handleMessage(deps: HandlerDeps, scope: MessageScope): Pro
   return { ...scope.origin, outcome, eventId: event.event_id, errorCode: result.error_code, ms, result };
 }
 
-async function redeemSettled(deps: HandlerDeps, event: RedemptionEvent, origin: Origin): Promise<RedeemResult> {
+/** `actor`: the operator who published the event (its x-actor header), recorded on the request and ledger rows. */
+async function redeemSettled(deps: HandlerDeps, event: RedemptionEvent, origin: Origin, actor: string | undefined): Promise<RedeemResult> {
   const result = await redeem(
     deps.db,
     {
@@ -62,6 +64,7 @@ async function redeemSettled(deps: HandlerDeps, event: RedemptionEvent, origin: 
       sourceId: sourceId(origin),
       eventTimestamp: event.timestamp,
       ...(event.replay_of !== undefined && { replayOf: event.replay_of }),
+      ...(actor !== undefined && { actor }),
     },
     {
       signal: deps.signal,

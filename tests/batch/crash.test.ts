@@ -72,7 +72,7 @@ describe('batch run killed with SIGKILL and run again', () => {
     const report = world.path('crash.report.csv');
     const batchId = world.batchIdOf(csv);
     const env = { DATABASE_URL: handle.url!, REDEEMCTL_ACTOR: 'tester', NO_COLOR: '1' };
-    const argv = ['batch', 'run', file, '--reason', 'crash test', '--report', report, '--concurrency', '4'];
+    const argv = ['batch', 'run', '--yes', file, '--reason', 'crash test', '--report', report, '--concurrency', '4'];
 
     // First run: killed once it has granted some rows but not all.
     const child = spawn(process.execPath, [BIN, ...argv], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });

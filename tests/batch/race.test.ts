@@ -35,7 +35,7 @@ describe('--all-or-nothing when a row is refused while granting', () => {
     const text = ['email,reward_code', 'bob@b.test,MUG', 'cat@b.test,MUG', 'ann@b.test,MUG', 'bob@b.test,TOTE'].join('\n') + '\n';
     const file = world.file('race.csv', text);
     const batchId = world.batchIdOf(text);
-    const r = await world.cli('batch', 'run', file, '--reason', 'r', '--all-or-nothing', '--concurrency', '1', '--report', world.path('race.report.csv'));
+    const r = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--all-or-nothing', '--concurrency', '1', '--report', world.path('race.report.csv'));
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toContain(`STOPPED at line 3 (all-or-nothing) batch ${batchId}`);
     expect(r.stdout).toContain(`Undo the whole batch: redeemctl cancel --batch ${batchId}`);

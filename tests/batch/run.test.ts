@@ -54,7 +54,7 @@ describe('a good file', () => {
     const batchId = world.batchIdOf(text);
     expect(batchId).toMatch(/^b-[0-9a-f]{16}$/);
 
-    const r = await world.cli('batch', 'run', file, '--reason', 'r', '--report', world.path('good.report.csv'), '--json');
+    const r = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--report', world.path('good.report.csv'), '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const summary = json(r);
@@ -111,7 +111,7 @@ describe('a good file', () => {
 
   it('prints a human summary with the undo command, and nothing on stderr when it is not a TTY', async () => {
     const file = world.file('human.csv', ['email,reward_code', 'bob@b.test,MUG']);
-    const r = await world.cli('batch', 'run', file, '--reason', 'r');
+    const r = await world.cli('batch', 'run', '--yes', file, '--reason', 'r');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(`DONE batch ${world.batchIdOf('email,reward_code\nbob@b.test,MUG\n')} from ${file}`);
@@ -138,7 +138,7 @@ describe('per-row mode with bad rows', () => {
     ].join('\n') + '\n';
     const file = world.file('mixed.csv', text);
     const batchId = world.batchIdOf(text);
-    const r = await world.cli('batch', 'run', file, '--reason', 'r', '--report', world.path('mixed.report.csv'), '--json');
+    const r = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--report', world.path('mixed.report.csv'), '--json');
     expect(r.code, r.stderr).toBe(1);
     expect(json(r)).toMatchObject({ status: 'completed', rows: 10, counts: { granted: 2, refused: 4, invalid: 4 }, problem_count: 8 });
     const lines = reportLines(readFileSync(world.path('mixed.report.csv'), 'utf8'));
@@ -177,7 +177,7 @@ describe('per-row mode with bad rows', () => {
 
     // Run again: the same outcomes (engine refusals are the stored results), nothing new written.
     const footprint = await world.footprint();
-    const again = await world.cli('batch', 'run', file, '--reason', 'r', '--report', world.path('mixed.again.csv'));
+    const again = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--report', world.path('mixed.again.csv'));
     expect(again.code).toBe(1);
     expect(readFileSync(world.path('mixed.again.csv'), 'utf8')).toBe(
       readFileSync(world.path('mixed.report.csv'), 'utf8').replaceAll(',granted,', ',already_granted,'),
@@ -191,7 +191,7 @@ describe('--all-or-nothing', () => {
     const before = await world.footprint();
     const balances = await world.balances();
     const file = world.file('aon-invalid.csv', ['email,reward_code,quantity', 'ann@b.test,VOUCHER,1', 'bob@b.test,MUG,1', 'cat@b.test,TOTE,2.5']);
-    const r = await world.cli('batch', 'run', file, '--reason', 'r', '--all-or-nothing', '--report', world.path('aon.report.csv'), '--json');
+    const r = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--all-or-nothing', '--report', world.path('aon.report.csv'), '--json');
     expect(r.code, r.stderr).toBe(1);
     expect(json(r)).toMatchObject({ status: 'refused', run: null, counts: { granted: 0, invalid: 1, skipped: 2 } });
     expect(json(r).problems).toMatchObject([
@@ -222,7 +222,7 @@ describe('--all-or-nothing', () => {
       'ann@b.test,VOUCHER,3,direct',
       'cat@b.test,VOUCHER,3,direct',
     ]);
-    const r = await world.cli('batch', 'run', file, '--reason', 'r', '--all-or-nothing', '--json');
+    const r = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--all-or-nothing', '--json');
     expect(r.code, r.stderr).toBe(1);
     const summary = json(r);
     expect(summary).toMatchObject({ status: 'refused', counts: { refused: 2, skipped: 3 } });
@@ -235,7 +235,7 @@ describe('--all-or-nothing', () => {
 
   it('a file that passes the pre-check is granted whole', async () => {
     const file = world.file('aon-good.csv', ['email,reward_code,quantity', 'bob@b.test,MUG,2', 'ann@b.test,VOUCHER,5']);
-    const r = await world.cli('batch', 'run', file, '--reason', 'r', '--all-or-nothing', '--json');
+    const r = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--all-or-nothing', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(json(r)).toMatchObject({ status: 'completed', counts: { granted: 2 }, units: 7, points: 900 });
     expect(await world.balances()).toMatchObject({ 'bob@b.test': 100, 'ann@b.test': 500 });
@@ -246,7 +246,7 @@ describe('--dry-run', () => {
   it('quotes every row and writes nothing, not even a batch record', async () => {
     const before = await world.footprint();
     const file = world.file('dry.csv', ['email,reward_code,quantity', 'ann@b.test,VOUCHER,2', 'cat@b.test,MUG,1', 'bob@b.test,TOTE,3']);
-    const r = await world.cli('batch', 'run', file, '--reason', 'r', '--dry-run', '--report', world.path('dry.report.csv'), '--json');
+    const r = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--dry-run', '--report', world.path('dry.report.csv'), '--json');
     expect(r.code, r.stderr).toBe(1);
     const summary = json(r);
     expect(summary).toMatchObject({ status: 'planned', dry_run: true, run: null, counts: { would_grant: 1, refused: 2 }, units: 2, points: 200 });
@@ -257,7 +257,7 @@ describe('--dry-run', () => {
     ]);
     expect(summary.results[2].message).toBe('Limit exceeded: 2 per all_time (user scope), used 0, remaining 2, requested 3');
     expect(await world.footprint()).toEqual(before);
-    const human = await world.cli('batch', 'run', file, '--reason', 'r', '--dry-run');
+    const human = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--dry-run');
     expect(human.stdout).toContain('DRY RUN (nothing written)');
     expect(await world.footprint()).toEqual(before);
     expect(reportLines(readFileSync(world.path('dry.report.csv'), 'utf8'))).toHaveLength(4);
@@ -269,7 +269,7 @@ describe('the sample file fixtures/grants/demo-grants.csv', () => {
     const seeded = await world.cli('db', 'seed', '--json');
     expect(seeded.code, seeded.stderr).toBe(0);
     const env = { ...world.env, REDEEMCTL_MERCHANT: 'Demo Coffee Co' };
-    const r = await runInProcess(['batch', 'run', fileURLToPath(new URL('../../fixtures/grants/demo-grants.csv', import.meta.url)), '--reason', 'demo', '--all-or-nothing', '--dry-run', '--json'], { env });
+    const r = await runInProcess(['batch', 'run', '--yes', fileURLToPath(new URL('../../fixtures/grants/demo-grants.csv', import.meta.url)), '--reason', 'demo', '--all-or-nothing', '--dry-run', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'planned', rows: 5, counts: { would_grant: 5 }, units: 6, points: 820 });
   });
@@ -280,12 +280,12 @@ describe('running the same file again', () => {
     const text = ['email,reward_code,quantity,mode', 'ann@b.test,VOUCHER,2,', 'bob@b.test,MUG,1,direct', 'cat@b.test,TOTE,1,'].join('\n') + '\n';
     const file = world.file('again.csv', text);
     const batchId = world.batchIdOf(text);
-    const first = await world.cli('batch', 'run', file, '--reason', 'r', '--report', world.path('first.csv'));
+    const first = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--report', world.path('first.csv'));
     expect(first.code, first.stderr).toBe(0);
     const after = { footprint: await world.footprint(), balances: await world.balances(), codes: await world.scenario.codeStatuses('VOUCHER'), ledger: await world.ledger(batchId) };
     const firstReport = readFileSync(world.path('first.csv'), 'utf8');
 
-    const second = await world.cli('batch', 'run', file, '--reason', 'r', '--report', world.path('second.csv'), '--json');
+    const second = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--report', world.path('second.csv'), '--json');
     expect(second.code, second.stderr).toBe(0);
     expect(json(second)).toMatchObject({ batch_id: batchId, run: 2, counts: { granted: 0, already_granted: 3 }, units: 4, points: 210 });
     expect(await world.balances()).toEqual(after.balances);
@@ -304,11 +304,11 @@ describe('running the same file again', () => {
   it('refuses the same --batch-id with another file, and the same file with another --mode', async () => {
     const a = world.file('a.csv', ['email,reward_code', 'bob@b.test,TOTE']);
     const b = world.file('b.csv', ['email,reward_code', 'cat@b.test,TOTE']);
-    expect((await world.cli('batch', 'run', a, '--reason', 'r', '--batch-id', 'spring-2026')).code).toBe(0);
-    const other = await world.cli('batch', 'run', b, '--reason', 'r', '--batch-id', 'spring-2026');
+    expect((await world.cli('batch', 'run', '--yes', a, '--reason', 'r', '--batch-id', 'spring-2026')).code).toBe(0);
+    const other = await world.cli('batch', 'run', '--yes', b, '--reason', 'r', '--batch-id', 'spring-2026');
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('Batch spring-2026 was run from a different file (a.csv');
-    const mode = await world.cli('batch', 'run', a, '--reason', 'r', '--batch-id', 'spring-2026', '--mode', 'direct');
+    const mode = await world.cli('batch', 'run', '--yes', a, '--reason', 'r', '--batch-id', 'spring-2026', '--mode', 'direct');
     expect(mode.code).toBe(2);
     expect(mode.stderr).toContain('Batch spring-2026 was run with --mode calc; rerun it with --mode calc');
   });
@@ -321,7 +321,7 @@ describe('batch status and cancel --batch', () => {
     const text = ['email,reward_code,quantity', 'ann@b.test,VOUCHER,3', 'bob@b.test,MUG,2', 'cat@b.test,MUG,1', 'nobody@b.test,TOTE,2'].join('\n') + '\n';
     const file = world.file('cancel.csv', text);
     const batchId = world.batchIdOf(text);
-    expect((await world.cli('batch', 'run', file, '--reason', 'r')).code).toBe(1);
+    expect((await world.cli('batch', 'run', '--yes', file, '--reason', 'r')).code).toBe(1);
 
     const list = json(await world.cli('batch', 'status', '--json'));
     expect(list.batches).toEqual([

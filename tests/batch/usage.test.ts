@@ -69,7 +69,7 @@ describe('exit 2, nothing written', () => {
     ['an unwritable --report', () => [good(), '--reason', 'r', '--report', world.path('no/such/dir/r.csv')], 'r.csv: cannot write it'],
     ['--report naming the input file', () => [good(), '--reason', 'r', '--report', world.path('good.csv')], 'good.csv is the input file good.csv: write to another path'],
   ])('%s', async (_name, args, message) => {
-    const r = await world.cli('batch', 'run', ...(args() as string[]));
+    const r = await world.cli('batch', 'run', '--yes', ...(args() as string[]));
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stdout).toBe('');
@@ -82,7 +82,7 @@ describe('input the format allows', () => {
     const text = '\ufeffEmail , Reward_Code,quantity,note\r\n bob@b.test , TOTE ,2,"two\r\nlines"\r\n\r\ncat@b.test,TOTE,,x\r\n';
     const path = world.path('crlf.csv');
     writeFileSync(path, text);
-    const r = await world.cli('batch', 'run', path, '--reason', 'r', '--json');
+    const r = await world.cli('batch', 'run', '--yes', path, '--reason', 'r', '--json');
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.batch_id).toBe(world.batchIdOf(text));
@@ -97,7 +97,7 @@ describe('input the format allows', () => {
 describe('exit 3', () => {
   it('when the database cannot be reached', async () => {
     const file = world.file('db.csv', ['email,reward_code', 'bob@b.test,TOTE']);
-    const r = await runInProcess(['batch', 'run', file, '--reason', 'r'], {
+    const r = await runInProcess(['batch', 'run', '--yes', file, '--reason', 'r'], {
       env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', NO_COLOR: '1', REDEEMCTL_ACTOR: 'tester' },
     });
     expect(r.code).toBe(3);

@@ -59,7 +59,7 @@ describe('two processes on one embedded database', () => {
 
   it('a batch run holds the folder: --lock-wait 0 refuses at once naming it (exit 3, nothing changed); a waiting redeem goes after it', async () => {
     const before = await f.balanceOf('vip@example.com');
-    const batch = f.start(['batch', 'run', f.grantsCsv(3000), '--reason', 'lock test', '--json']);
+    const batch = f.start(['batch', 'run', '--yes', f.grantsCsv(3000), '--reason', 'lock test', '--json']);
     const holder = await f.untilHeldBy(batch.child.pid!);
     expect(holder.command).toBe('redeemctl batch run');
 

@@ -14,14 +14,14 @@ const f = useEmbeddedFolder();
 describe('a holder killed with kill -9', () => {
   it('kill -9 of the holder leaves no lock behind: the next command runs at once, and the resumed batch grants every row once', async () => {
     const file = f.grantsCsv(2500);
-    const first = f.start(['batch', 'run', file, '--reason', 'kill test', '--json']);
+    const first = f.start(['batch', 'run', '--yes', file, '--reason', 'kill test', '--json']);
     await f.untilHeldBy(first.child.pid!);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     first.child.kill('SIGKILL');
     const killed = await first.done;
     expect(killed.signal).toBe('SIGKILL');
 
-    const resumed = await f.run(['--lock-wait', '0', 'batch', 'run', file, '--reason', 'kill test', '--json']);
+    const resumed = await f.run(['--lock-wait', '0', 'batch', 'run', '--yes', file, '--reason', 'kill test', '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).not.toContain('in use by');
     const doc = JSON.parse(resumed.stdout) as { batch_id: string };

@@ -226,7 +226,7 @@ describe('a confirmation prompt on a terminal', () => {
 
   it.skipIf(!tmux)('"y" at `codes void`: asked first, then locked (no transaction open while it waits), then voided', async () => {
     const file = world.file('ask-first.csv', ['code', 'ASK-1', 'ASK-2', 'ASK-3']);
-    const imported = await cli('codes', 'import', file, '--reward', 'POOL', '--lot', 'ask-first');
+    const imported = await cli('codes', 'import', file, '--reward', 'POOL', '--lot', 'ask-first', '--reason', 'test', '--yes');
     expect(imported.code, imported.stderr).toBe(0);
     const session = await prompt(['codes', 'void', '--lot', 'ask-first', '--reward', 'POOL', '--reason', 'prompt test']);
     // The question is on the screen: the command holds no transaction (no snapshot, no lock).
@@ -246,7 +246,7 @@ describe('a confirmation prompt on a terminal', () => {
   it.skipIf(!tmux)('Ctrl-C and "n" at `cancel --batch`: 130 and 1, nothing cancelled', async () => {
     const batchId = 'b-prompt-test';
     const file = world.file('prompt.csv', ['email,reward_code', 'm1@int.test,PLAIN', 'm2@int.test,PLAIN']);
-    const granted = await cli('batch', 'run', file, '--reason', 'for the prompt', '--batch-id', batchId);
+    const granted = await cli('batch', 'run', file, '--reason', 'for the prompt', '--batch-id', batchId, '--yes');
     expect(granted.code, granted.stderr).toBe(0);
     const before = await world.footprint();
     for (const [keys, code, text] of [
@@ -276,7 +276,7 @@ describe('batch run stopped part-way', () => {
     const file = world.file('grants.csv', csv);
     const batchId = world.batchIdOf(csv);
     const balancesBefore = await world.balances();
-    const run = start(['batch', 'run', 'grants.csv', '--reason', "Ann's goodwill", '--report', 'grants.report.csv', '--concurrency', '4']);
+    const run = start(['batch', 'run', 'grants.csv', '--reason', "Ann's goodwill", '--report', 'grants.report.csv', '--concurrency', '4', '--yes']);
     await until(() => batchRequests(batchId), (n) => n >= ROWS / 6, 'some rows granted');
     run.child.kill('SIGINT');
     const first = await run.done;
@@ -295,7 +295,7 @@ describe('batch run stopped part-way', () => {
     expect(Number(match![3]!.replace(/,/g, ''))).toBe(done);
     expect(first.stderr).toContain('The report grants.report.csv lists the rows done so far.');
     const resume = printedResume(first.stderr);
-    expect(resume).toBe(`redeemctl batch run grants.csv --reason 'Ann'\\''s goodwill' --report grants.report.csv --concurrency 4`);
+    expect(resume).toBe(`redeemctl batch run grants.csv --reason 'Ann'\\''s goodwill' --report grants.report.csv --concurrency 4 --yes`);
     expect(first.stdout).toBe('');
     // The report holds exactly the rows done, in order.
     expect(reportLines(readFileSync(world.path('grants.report.csv'), 'utf8'))).toHaveLength(done + 1);
@@ -325,7 +325,7 @@ describe('batch run stopped part-way', () => {
     const { csv, rows } = grantsCsv(1);
     world.file('grants-term.csv', csv);
     const batchId = world.batchIdOf(csv);
-    const run = start(['batch', 'run', 'grants-term.csv', '--reason', 'term', '--json']);
+    const run = start(['batch', 'run', 'grants-term.csv', '--reason', 'term', '--json', '--yes']);
     await until(() => batchRequests(batchId), (n) => n >= 100, 'some rows granted');
     run.child.kill('SIGTERM');
     const first = await run.done;
@@ -335,7 +335,7 @@ describe('batch run stopped part-way', () => {
     expect(first.stderr).toMatch(new RegExp(`^Interrupted by SIGTERM: batch ${batchId} stopped after [\\d,]+ of 3,000 rows`));
     expect(await status(batchId)).toMatchObject({ status: 'interrupted', interrupted_by: 'SIGTERM', pending: ROWS - done });
     const resume = printedResume(first.stderr);
-    expect(resume).toBe('redeemctl batch run grants-term.csv --reason term --json');
+    expect(resume).toBe('redeemctl batch run grants-term.csv --reason term --json --yes');
     const second = await runPrinted(resume);
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout).counts).toMatchObject({ granted: ROWS - done, already_granted: done });
@@ -346,7 +346,7 @@ describe('batch run stopped part-way', () => {
     const { csv, rows } = grantsCsv(2);
     world.file('grants-kill.csv', csv);
     const batchId = world.batchIdOf(csv);
-    const run = start(['batch', 'run', 'grants-kill.csv', '--reason', 'kill'], { REDEEMCTL_BATCH_HEARTBEAT_MS: '200' });
+    const run = start(['batch', 'run', 'grants-kill.csv', '--reason', 'kill', '--yes'], { REDEEMCTL_BATCH_HEARTBEAT_MS: '200' });
     await until(() => batchRequests(batchId), (n) => n >= 100, 'some rows granted');
     run.child.kill('SIGKILL');
     expect((await run.done).signal).toBe('SIGKILL');
@@ -356,7 +356,7 @@ describe('batch run stopped part-way', () => {
     const gone = await until(() => status(batchId), (s) => s.status !== 'running', 'the runner seen gone', 10_000);
     expect(gone).toMatchObject({ status: 'interrupted', interrupted_by: 'runner gone', granted: done, pending: ROWS - done });
     expect(gone.runner).toMatch(new RegExp(`^pid ${run.child.pid} on `));
-    expect(gone.resume).toBe(`cd ${world.dir} && redeemctl batch run grants-kill.csv --reason kill`);
+    expect(gone.resume).toBe(`cd ${world.dir} && redeemctl batch run grants-kill.csv --reason kill --yes`);
     const detail = await cli('batch', 'status', batchId);
     expect(detail.stdout).toMatch(/status\s+interrupted \(runner gone\)/);
     expect(detail.stdout).toContain(`${ROWS - done} row(s) not yet sent. To resume, run the same command again`);
@@ -388,7 +388,7 @@ describe('codes import stopped part-way', () => {
     const lines = ['code,lot', ...Array.from({ length: IMPORT_CODES }, (_, i) => `IMP-${String(i).padStart(8, '0')},L1`)];
     world.file('codes.csv', lines);
     expect(await importedState()).toEqual({ codes: 0, batches: 0 });
-    const run = start(['codes', 'import', 'codes.csv', '--reward', 'IMPORTED', '--report', 'codes.report.csv']);
+    const run = start(['codes', 'import', 'codes.csv', '--reward', 'IMPORTED', '--report', 'codes.report.csv', '--reason', 'test', '--yes']);
     await until(copying, (yes) => yes, 'the import reading the file', 60_000);
     run.child.kill('SIGINT');
     const first = await run.done;
@@ -401,7 +401,7 @@ describe('codes import stopped part-way', () => {
     expect(how).toBe(
       'Run the same command again to import the file; it starts from the beginning, and a re-run never imports a code twice (codes already in the pool are counted as duplicates and skipped):',
     );
-    expect(command).toBe('  redeemctl codes import codes.csv --reward IMPORTED --report codes.report.csv');
+    expect(command).toBe('  redeemctl codes import codes.csv --reward IMPORTED --report codes.report.csv --reason test --yes');
     expect(await importedState()).toEqual({ codes: 0, batches: 0 });
     expect(existsSync(world.path('codes.report.csv'))).toBe(false);
 

@@ -77,9 +77,10 @@ afterAll(async () => {
 });
 
 const COMMANDS: Array<[string, string[]]> = [
-  ['events inject', ['events', 'inject', '--user', 'ann@k.test', '--reward', 'MUG']],
+  // inject and replay reach Kafka only to publish (their preview reads the database alone).
+  ['events inject', ['events', 'inject', '--user', 'ann@k.test', '--reward', 'MUG', '--execute', '--reason', 'test']],
   ['events tail', ['events', 'tail', '--limit', '1']],
-  ['events replay', ['events', 'replay', '--failed']],
+  ['events replay', ['events', 'replay', '--failed', '--execute', '--reason', 'test']],
   ['events rewind', ['events', 'rewind', '--group', 'some-group', '--to-offset', '0']],
   ['dlq list', ['dlq', 'list']],
   ['dlq redrive', ['dlq', 'redrive']],

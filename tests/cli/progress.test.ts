@@ -114,10 +114,10 @@ describe('progress on a terminal (REDEEMCTL_PROGRESS=tty) and through a pipe, wi
     const topic = await createTopic('progress-replay');
     const letters = await deadLetters(2);
     const [imported, batch, replay, redrive] = await Promise.all([
-      cli(['codes', 'import', 'codes.csv', '--reward', 'IMPORTED', '--json'], TTY),
-      cli(['batch', 'run', 'grants.csv', '--reason', 'progress test', '--json'], TTY),
-      cli(['events', 'replay', '--failed', '--json'], { ...TTY, KAFKA_TOPIC: topic }),
-      cli(['dlq', 'redrive', '--execute', '--json'], { ...TTY, KAFKA_TOPIC: letters }),
+      cli(['codes', 'import', 'codes.csv', '--reward', 'IMPORTED', '--reason', 'progress test', '--yes', '--json'], TTY),
+      cli(['batch', 'run', 'grants.csv', '--reason', 'progress test', '--yes', '--json'], TTY),
+      cli(['events', 'replay', '--failed', '--execute', '--reason', 'progress test', '--json'], { ...TTY, KAFKA_TOPIC: topic }),
+      cli(['dlq', 'redrive', '--execute', '--reason', 'progress test', '--json'], { ...TTY, KAFKA_TOPIC: letters }),
     ]);
 
     expect(imported.code, imported.stderr).toBe(0);

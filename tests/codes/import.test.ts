@@ -21,7 +21,7 @@ beforeEach(async () => {
 
 const json = (r: CliResult) => JSON.parse(r.stdout);
 const importJson = async (file: string, ...flags: string[]) => {
-  const r = await cli('codes', 'import', file, '--reward', 'POOL', '--json', ...flags);
+  const r = await cli('codes', 'import', '--reason', 'test', '--yes', file, '--reward', 'POOL', '--json', ...flags);
   return { r, out: r.stdout ? json(r) : undefined };
 };
 
@@ -136,7 +136,7 @@ describe('codes import: duplicates', () => {
     const created = (await batchRow(s.db, first.out.batch_id)).created_at as Date;
     expect(again.out.message).toBe(`0 imported: all 3 codes are already in the pool (first imported by import ${first.out.batch_id} at ${created.toISOString().replace(/\.\d{3}Z$/, 'Z')}).`);
     expect(await codesFootprint(s.db)).toEqual(before);
-    const human = await cli('codes', 'import', file, '--reward', 'POOL');
+    const human = await cli('codes', 'import', '--reason', 'test', '--yes', file, '--reward', 'POOL');
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('0 imported: all 3 codes are already in the pool');
   });
@@ -189,7 +189,7 @@ describe('codes import: invalid rows', () => {
   it('--report writes every problem as CSV (line, code, problem); the screen shows the first 10', async () => {
     const lines = ['code', 'K-1', ...Array.from({ length: 12 }, (_, i) => `K ${i}`), 'K-1'];
     const report = files.path('report.csv');
-    const r = await cli('codes', 'import', files.write(lines.join('\n') + '\n'), '--reward', 'POOL', '--skip-invalid', '--report', report);
+    const r = await cli('codes', 'import', '--reason', 'test', '--yes', files.write(lines.join('\n') + '\n'), '--reward', 'POOL', '--skip-invalid', '--report', report);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toContain('Problems (the first 10 of 13; all of them in ' + report + ')');
     expect(r.stdout).toContain('K 9');
@@ -214,7 +214,7 @@ describe('codes import: files that cannot be read (exit 2, nothing imported)', (
     ['a huge row', 'code\nA\n' + 'B,'.repeat(100_000) + '\n', 'line 3 is over 64 KiB'],
   ])('%s', async (_name, content, message) => {
     const before = await codesFootprint(s.db);
-    const r = await cli('codes', 'import', files.write(content), '--reward', 'POOL', '--skip-invalid', '--json');
+    const r = await cli('codes', 'import', '--reason', 'test', '--yes', files.write(content), '--reward', 'POOL', '--skip-invalid', '--json');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(message);
@@ -224,7 +224,7 @@ describe('codes import: files that cannot be read (exit 2, nothing imported)', (
   it('a 20 MB line fails at its first 64 KiB, fast', async () => {
     const file = files.write('code\n' + 'Z'.repeat(20 << 20) + '\n');
     const started = Date.now();
-    const r = await cli('codes', 'import', file, '--reward', 'POOL');
+    const r = await cli('codes', 'import', '--reason', 'test', '--yes', file, '--reward', 'POOL');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('line 2 is over 64 KiB');
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -232,13 +232,13 @@ describe('codes import: files that cannot be read (exit 2, nothing imported)', (
 
   it('--report: an unwritable path fails before any work, the input itself is refused, a bad file leaves no report', async () => {
     const file = files.write('code\nA-1\n');
-    const unwritable = await cli('codes', 'import', file, '--reward', 'POOL', '--report', files.path('no/such/dir/report.csv'));
+    const unwritable = await cli('codes', 'import', '--reason', 'test', '--yes', file, '--reward', 'POOL', '--report', files.path('no/such/dir/report.csv'));
     expect([unwritable.code, unwritable.stderr]).toEqual([2, expect.stringContaining('--report ' + files.path('no/such/dir/report.csv') + ': cannot write it')]);
-    const same = await cli('codes', 'import', file, '--reward', 'POOL', '--report', file);
+    const same = await cli('codes', 'import', '--reason', 'test', '--yes', file, '--reward', 'POOL', '--report', file);
     expect([same.code, same.stderr]).toEqual([2, expect.stringContaining(`--report ${file} is the input file`)]);
     expect(readFileSync(file, 'utf8')).toBe('code\nA-1\n');
     const report = files.path('fatal-report.csv');
-    const fatal = await cli('codes', 'import', files.write('code\n"A\n'), '--reward', 'POOL', '--report', report);
+    const fatal = await cli('codes', 'import', '--reason', 'test', '--yes', files.write('code\n"A\n'), '--reward', 'POOL', '--report', report);
     expect(fatal.code).toBe(2);
     expect(existsSync(report)).toBe(false);
     expect(await poolCodes(s.db, s.reward('POOL'))).toEqual([]);
@@ -248,14 +248,14 @@ describe('codes import: files that cannot be read (exit 2, nothing imported)', (
     const file = files.write('code\nA-1\n');
     const kept = files.path('kept-report.csv');
     writeFileSync(kept, 'an earlier report\n');
-    const fatal = await cli('codes', 'import', files.write('code\n"A\n'), '--reward', 'POOL', '--report', kept);
+    const fatal = await cli('codes', 'import', '--reason', 'test', '--yes', files.write('code\n"A\n'), '--reward', 'POOL', '--report', kept);
     expect(fatal.code).toBe(2);
     expect(readFileSync(kept, 'utf8')).toBe('an earlier report\n');
     expect(existsSync(`${kept}.partial`)).toBe(false);
     for (const [how, link] of [['symlink', symlinkSync], ['hard link', linkSync]] as const) {
       const path = files.path(`report-${how.replace(' ', '-')}.csv`);
       link(file, path);
-      const r = await cli('codes', 'import', file, '--reward', 'POOL', '--report', path);
+      const r = await cli('codes', 'import', '--reason', 'test', '--yes', file, '--reward', 'POOL', '--report', path);
       expect([how, r.code, r.stderr]).toEqual([how, 2, expect.stringContaining(`--report ${path} is the input file`)]);
       expect(readFileSync(file, 'utf8')).toBe('code\nA-1\n');
     }
@@ -271,14 +271,14 @@ describe('codes import: files that cannot be read (exit 2, nothing imported)', (
 
   it('a missing file, a reward without a pool, an unknown reward, a bad --lot', async () => {
     const file = files.write('code\nA\n');
-    const missing = await cli('codes', 'import', files.path('nope.csv'), '--reward', 'POOL');
+    const missing = await cli('codes', 'import', '--reason', 'test', '--yes', files.path('nope.csv'), '--reward', 'POOL');
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining('Cannot read ' + files.path('nope.csv'))]);
-    const mug = await cli('codes', 'import', file, '--reward', 'MUG');
+    const mug = await cli('codes', 'import', '--reason', 'test', '--yes', file, '--reward', 'MUG');
     expect(mug.code).toBe(2);
     expect(mug.stderr).toContain('--reward MUG: reward MUG (Coffee mug) does not draw codes from a pool (assign_promocode is false)');
-    const unknown = await cli('codes', 'import', file, '--reward', 'NOPE');
+    const unknown = await cli('codes', 'import', '--reason', 'test', '--yes', file, '--reward', 'NOPE');
     expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('--reward NOPE: no such reward in this merchant')]);
-    const lot = await cli('codes', 'import', file, '--reward', 'POOL', '--lot', 'a\tb');
+    const lot = await cli('codes', 'import', '--reason', 'test', '--yes', file, '--reward', 'POOL', '--lot', 'a\tb');
     expect([lot.code, lot.stderr]).toEqual([2, expect.stringContaining('--lot: lot has a control or invisible character (U+0009)')]);
     expect(await poolCodes(s.db, s.reward('POOL'))).toEqual([]);
   });
@@ -314,10 +314,10 @@ describe('fixtures/codes', () => {
   it('demo-pool.csv fills the demo pool; problems.csv shows each kind of problem', async () => {
     const demo = codesCli(() => db().url!, 'Demo Coffee Co');
     expect((await demo('db', 'seed')).code).toBe(0);
-    const ok = await demo('codes', 'import', REPO_ROOT + 'fixtures/codes/demo-pool.csv', '--reward', 'COFFEE-VOUCHER', '--json');
+    const ok = await demo('codes', 'import', '--reason', 'test', '--yes', REPO_ROOT + 'fixtures/codes/demo-pool.csv', '--reward', 'COFFEE-VOUCHER', '--json');
     expect(ok.code, ok.stderr).toBe(0);
     expect(json(ok)).toMatchObject({ rows_read: 5, imported: 5, problems_total: 0 });
-    const bad = await demo('codes', 'import', REPO_ROOT + 'fixtures/codes/problems.csv', '--reward', 'COFFEE-VOUCHER', '--json');
+    const bad = await demo('codes', 'import', '--reason', 'test', '--yes', REPO_ROOT + 'fixtures/codes/problems.csv', '--reward', 'COFFEE-VOUCHER', '--json');
     expect(bad.code).toBe(2);
     expect(json(bad)).toMatchObject({ rows_read: 7, importable: 2, imported: 0, duplicate_in_file: 1, duplicate_in_pool: 1, invalid: 3, blank_lines: 1 });
     expect(json(bad).problems.map((p: { line: number; kind: string }) => [p.line, p.kind])).toEqual([

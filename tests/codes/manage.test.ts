@@ -23,8 +23,8 @@ const held: Record<string, string> = {};
 beforeEach(async () => {
   s = await Scenario.create(db().database.db, codesFixture());
   cli = codesCli(() => db().url!, s.summary.merchant);
-  const a = await cli('codes', 'import', files.write('code,expires_at\nA-1,\nA-2,2099-01-01\nA-3,\nA-4,2001-01-01T00:00:00Z\n'), '--reward', 'POOL', '--lot', 'A', '--json');
-  const b = await cli('codes', 'import', files.write('code,partner\nB-1,Acme\nB-2,"Acme, Inc."\nB-3,\n'), '--reward', 'POOL', '--lot', 'B', '--json');
+  const a = await cli('codes', 'import', '--reason', 'test', '--yes', files.write('code,expires_at\nA-1,\nA-2,2099-01-01\nA-3,\nA-4,2001-01-01T00:00:00Z\n'), '--reward', 'POOL', '--lot', 'A', '--json');
+  const b = await cli('codes', 'import', '--reason', 'test', '--yes', files.write('code,partner\nB-1,Acme\nB-2,"Acme, Inc."\nB-3,\n'), '--reward', 'POOL', '--lot', 'B', '--json');
   expect([a.code, b.code]).toEqual([0, 0]);
   importA = JSON.parse(a.stdout).batch_id;
   importB = JSON.parse(b.stdout).batch_id;
@@ -91,7 +91,7 @@ describe('CSV formula injection (issue 11)', () => {
   it('codes and lots a spreadsheet would run come back neutralised in the export and the import report', async () => {
     const file = files.write('code,lot\n"=HYPERLINK(""http://evil"",""x"")",=1+1\n+SUM(A1),L\n-2+3,L\n@cmd,L\n+SUM(A1),L\n');
     const report = files.path('formula-report.csv');
-    const r = await cli('codes', 'import', file, '--reward', 'OTHER', '--skip-invalid', '--report', report);
+    const r = await cli('codes', 'import', '--reason', 'test', '--yes', file, '--reward', 'OTHER', '--skip-invalid', '--report', report);
     expect(r.code, r.stderr).toBe(0);
     const exported = await cli('codes', 'export', '--reward', 'OTHER', '--status', 'available');
     expect(exported.code, exported.stderr).toBe(0);

@@ -73,7 +73,7 @@ async function run(argv: string[], extra: Record<string, string>): Promise<CliRe
   return { ...result, ms: Date.now() - started };
 }
 
-const inject = (topic: string, count = 1) => ['events', 'inject', '--user', 'ann@sec.test', '--reward', 'MUG', '--count', String(count), '--topic', topic];
+const inject = (topic: string, count = 1) => ['events', 'inject', '--user', 'ann@sec.test', '--reward', 'MUG', '--count', String(count), '--topic', topic, '--execute', '--reason', 'test'];
 
 describe('security settings (no broker)', () => {
   it('resolves flag, then environment; the password stays out of JSON and inspect', () => {

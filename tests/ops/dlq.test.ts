@@ -1,4 +1,8 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureDist, runBinary, type CliResult } from '../support/cliHarness.js';
 import { deadLetterHeaders, DLQ_HEADERS } from '../../src/kafka/deadLetter.js';
 import { headerText, readTopic } from '../support/eventsConsumer.js';
 import { createTopic, messageCount, producer, randomName } from '../support/eventsKafka.js';
@@ -11,6 +15,16 @@ const world = useEventsWorld();
 let topic: string;
 let dlqTopic: string;
 const dlq = (...argv: string[]) => world().cli(['dlq', ...argv], { KAFKA_TOPIC: topic });
+let dir: string;
+
+/** The built CLI (bin/redeemctl.js), for issue 11's acceptance: the redrive destination and its audit row. */
+function cli(argv: string[], extra: Record<string, string> = {}): Promise<CliResult> {
+  return runBinary(argv, { ...world().env, ...extra }, dir);
+}
+
+async function auditRows(action: string) {
+  return world().s.db.selectFrom('audit_log').select(['merchant_id', 'actor', 'action', 'target_type', 'target_id', 'reason', 'details']).where('action', '=', action).orderBy('id').execute();
+}
 
 /** Not UTF-8 and not JSON: must come back byte for byte. */
 const BINARY = Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x7b]);
@@ -18,6 +32,8 @@ let goodEvent: Record<string, unknown>;
 let eventId: string;
 
 beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dlq-'));
+  await ensureDist();
   const { s } = world();
   topic = await createTopic('events-dlq');
   dlqTopic = await createTopic('events-dlq', 3, `${topic}.dlq`);
@@ -59,12 +75,12 @@ describe('dlq', () => {
     expect(await messageCount(topic)).toBe(0);
 
     // in order within a partition: 0:1 cannot go before 0:0
-    const gap = await dlq('redrive', '--execute', '--offset', '0:1');
+    const gap = await dlq('redrive', '--execute', '--reason', 'test', '--offset', '0:1');
     expect(gap.code).toBe(2);
     expect(gap.stderr).toContain('would skip 0:0');
     expect(await messageCount(topic)).toBe(0);
 
-    const one = await dlq('redrive', '--execute', '--offset', '0:0', '--json');
+    const one = await dlq('redrive', '--execute', '--reason', 'test', '--offset', '0:0', '--json');
     expect(one.code, one.stderr).toBe(0);
     expect(json(one)).toMatchObject({ executed: true, selected: 1, redriven: 1, committed: [{ partition: 0, offset: '1' }] });
     const [back] = await readTopic(topic);
@@ -74,7 +90,7 @@ describe('dlq', () => {
     expect(headerText(back!.headers, DLQ_HEADERS.redrivenFrom)).toBe('0');
     expect(Object.keys(back!.headers).filter((h) => h.startsWith('x-dlq') || h.startsWith('x-origin'))).toEqual([]);
 
-    const rest = await dlq('redrive', '--execute');
+    const rest = await dlq('redrive', '--execute', '--reason', 'test');
     expect(rest.code, rest.stderr).toBe(0);
     expect(rest.stdout).toContain('Redrove 2 message(s)');
     expect(rest.stdout).toContain('still do not parse');
@@ -84,15 +100,58 @@ describe('dlq', () => {
     expect(event.value!.toString()).toBe(JSON.stringify(goodEvent));
     expect(event.key).toBe(goodEvent.user_id);
 
-    const again = await dlq('redrive', '--execute', '--json');
+    const again = await dlq('redrive', '--execute', '--reason', 'test', '--json');
     expect(again.code, again.stderr).toBe(0);
     expect(json(again)).toMatchObject({ executed: false, candidates: 0, redriven: 0 });
     expect(await messageCount(topic)).toBe(3);
     const listed = json(await dlq('list', '--json'));
     expect(listed).toMatchObject({ count: 3, redriven: 3 });
-    const already = await dlq('redrive', '--execute', '--offset', '0:0');
+    const already = await dlq('redrive', '--execute', '--reason', 'test', '--offset', '0:0');
     expect(already.code).toBe(2);
     expect(already.stderr).toContain('already redriven');
+  });
+
+  it('redrive sends only to the configured topic (skipping another origin, with why), --to sends it there; both are audited', async () => {
+    const home = await createTopic('safety-redrive');
+    const homeDlq = await createTopic('safety-redrive', 2, `${home}.dlq`);
+    const elsewhere = await createTopic('safety-elsewhere');
+    const failedAt = new Date().toISOString();
+    const letter = (partition: number, value: string, originTopic: string) => ({
+      topic: homeDlq,
+      messages: [{ partition, key: 'k', value, headers: deadLetterHeaders({ reason: 'r', errorCode: 'INVALID_EVENT', originTopic, originPartition: 0, originOffset: '0', failedAt }) }],
+    });
+    const p = await producer();
+    await p.send(letter(0, 'ours', home));
+    await p.send(letter(1, 'theirs', elsewhere));
+    const env = { KAFKA_TOPIC: home, REDEEMCTL_ACTOR: 'op-dora' };
+
+    const [preview, missing] = await Promise.all([cli(['dlq', 'redrive'], env), cli(['dlq', 'redrive', '--to', randomName('no-such-topic'), '--execute', '--reason', 'x'], env)]);
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stdout).toContain(`Target: database`);
+    expect(preview.stdout).toContain(`Preview: 1 message(s) would go to ${home}; 1 skipped`);
+    expect(preview.stdout).toContain(`origin topic ${elsewhere} is not the configured topic ${home}; pass --to ${elsewhere} to send it there`);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--to');
+    expect(missing.stderr).toContain('no such topic');
+
+    const run = await cli(['dlq', 'redrive', '--execute', '--reason', 'parser fixed', '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(json(run)).toMatchObject({ executed: true, destination: home, redriven: 1, skipped: [{ partition: 1, offset: '0', origin_topic: elsewhere }] });
+    expect((await readTopic(home)).map((m) => m.value!.toString())).toEqual(['ours']);
+    expect(await messageCount(elsewhere)).toBe(0);
+
+    const to = await cli(['dlq', 'redrive', '--execute', '--reason', 'their parser fixed', '--to', elsewhere, '--json'], env);
+    expect(to.code, to.stderr).toBe(0);
+    expect(json(to)).toMatchObject({ executed: true, destination: elsewhere, redriven: 1, skipped: [] });
+    expect((await readTopic(elsewhere)).map((m) => m.value!.toString())).toEqual(['theirs']);
+    expect((await auditRows('dlq_redrive')).filter((row) => row.target_id === homeDlq)).toEqual([
+      expect.objectContaining({ merchant_id: null, actor: 'op-dora', target_type: 'topic', target_id: homeDlq, reason: 'parser fixed', details: expect.objectContaining({ destination: home, redriven: 1, skipped: 1 }) }),
+      expect.objectContaining({ reason: 'their parser fixed', details: expect.objectContaining({ destination: elsewhere, redriven: 1, skipped: 0 }) }),
+    ]);
+
+    const audit = await cli(['audit', '--actor', 'op-dora', '--json']);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(json(audit)).toMatchObject({ total: 2, entries: [{ action: 'dlq_redrive', reason: 'their parser fixed' }, { action: 'dlq_redrive', reason: 'parser fixed' }] });
   });
 
   it('list on a topic without a dead-letter topic says so', async () => {

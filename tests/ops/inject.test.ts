@@ -12,7 +12,8 @@ import { json, useEventsWorld } from '../support/eventsWorld.js';
 const world = useEventsWorld();
 let topic: string;
 let dir: string;
-const inject = (...argv: string[]) => world().cli(['events', 'inject', ...argv], { KAFKA_TOPIC: topic });
+// --execute: these tests publish (the preview is tests/ops/safety.test.ts).
+const inject = (...argv: string[]) => world().cli(['events', 'inject', '--execute', '--reason', 'test', ...argv], { KAFKA_TOPIC: topic });
 
 async function jsonl(name: string, lines: unknown[]): Promise<string> {
   const path = join(dir, name);

@@ -60,14 +60,14 @@ describe('events replay', () => {
     });
     const human = await replay('--failed', '--error-code', 'INSUFFICIENT_CODES', '--dry-run');
     expect(human.stdout).toContain(`${ann.event_id}:replay:0`);
-    expect(human.stdout).toContain('Dry run: 2 replay(s) planned, nothing published');
+    expect(human.stdout).toContain('Preview: 2 replay(s) planned, nothing published');
     expect(await messageCount(topic)).toBe(0);
 
     // Publish; then again before the worker got to them: the same ids, so a redelivery at most.
-    const first = await replay('--failed', '--error-code', 'INSUFFICIENT_CODES', '--json');
+    const first = await replay('--failed', '--error-code', 'INSUFFICIENT_CODES', '--execute', '--reason', 'test', '--json');
     expect(first.code, first.stderr).toBe(0);
     expect(json(first)).toMatchObject({ planned: 2, published: 2 });
-    const again = await replay('--failed', '--error-code', 'INSUFFICIENT_CODES', '--json');
+    const again = await replay('--failed', '--error-code', 'INSUFFICIENT_CODES', '--execute', '--reason', 'test', '--json');
     expect(json(again).plan.map((p: { replay_id: string }) => p.replay_id)).toEqual(json(first).plan.map((p: { replay_id: string }) => p.replay_id));
     const messages = await readTopic(topic);
     expect(messages).toHaveLength(4);
@@ -88,7 +88,7 @@ describe('events replay', () => {
     expect(record).toMatchObject({ status: 'succeeded', replay_of: ann.event_id });
 
     // Once replayed successfully, never again.
-    const after = await replay('--failed', '--error-code', 'INSUFFICIENT_CODES', '--json');
+    const after = await replay('--failed', '--error-code', 'INSUFFICIENT_CODES', '--execute', '--reason', 'test', '--json');
     expect(json(after)).toMatchObject({ planned: 0, published: 0 });
     expect(json(after).skipped).toEqual(
       expect.arrayContaining([{ event_id: ann.event_id, why: `already replayed successfully as ${ann.event_id}:replay:0` }]),
@@ -122,7 +122,7 @@ describe('events replay', () => {
     const file = join(dir, 'events.jsonl');
     await writeFile(file, [event(failed.event_id, 'VOUCHER', 60), event(succeeded.event_id, 'MUG', 1), event('never-seen', 'MUG', 1)].map((e) => JSON.stringify(e)).join('\n'));
 
-    const first = await replay('--file', file, '--json');
+    const first = await replay('--file', file, '--execute', '--reason', 'test', '--json');
     expect(first.code, first.stderr).toBe(0);
     expect(json(first)).toMatchObject({
       planned: 1,
@@ -137,7 +137,7 @@ describe('events replay', () => {
     const [result] = await processTopic(w.s.db, topic);
     expect(result).toMatchObject({ success: false, error_code: 'INSUFFICIENT_CODES', event_id: `${failed.event_id}:replay:0` });
 
-    const second = await replay('--file', file, '--json');
+    const second = await replay('--file', file, '--execute', '--reason', 'test', '--json');
     expect(json(second).plan).toMatchObject([{ original: failed.event_id, replay_id: `${failed.event_id}:replay:1`, attempt: 1 }]);
     // --failed does not offer the failed replay itself as an original
     const listed = json(await replay('--failed', '--dry-run', '--json'));
@@ -145,7 +145,7 @@ describe('events replay', () => {
 
     const wrongMerchant = join(dir, 'other.jsonl');
     await writeFile(wrongMerchant, JSON.stringify({ ...event('x-1', 'MUG', 1), merchant_id: '00000000-0000-4000-8000-000000000000' }) + '\n');
-    const refused = await replay('--file', wrongMerchant);
+    const refused = await replay('--file', wrongMerchant, '--execute', '--reason', 'test');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('line 1: merchant_id');
   });

@@ -75,12 +75,12 @@ describe('events rewind', () => {
   });
 
   it('--execute moves the committed offsets: --by-duration, then --to-offset 0', async () => {
-    const r = await rewind('--by-duration', '30m', '--execute', '--json');
+    const r = await rewind('--by-duration', '30m', '--execute', '--reason', 'test', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(json(r)).toMatchObject({ outcome: 'executed', executed: true, redelivered: sum(total) - sum(old) });
     expect(await committedOffsets(group, topic)).toEqual({ 0: String(old[0]), 1: String(old[1]), 2: String(old[2]) });
 
-    const zero = await rewind('--to-offset', '0', '--execute');
+    const zero = await rewind('--to-offset', '0', '--execute', '--reason', 'test');
     expect(zero.code, zero.stderr).toBe(0);
     expect(zero.stdout).toContain(`Offsets moved: ${sum(old)} message(s) will be delivered again.`);
     expect(await committedOffsets(group, topic)).toEqual({ 0: '0', 1: '0', 2: '0' });
@@ -95,10 +95,10 @@ describe('events rewind', () => {
     await consumer.run({ autoCommit: false, eachMessage: async () => {} });
     await waitForState('Stable');
 
-    const r = await rewind('--to-offset', '0:3', '--execute', '--json');
+    const r = await rewind('--to-offset', '0:3', '--execute', '--reason', 'test', '--json');
     expect(r.code).toBe(1);
     expect(json(r)).toMatchObject({ outcome: 'refused', executed: false, live: true, members: 1 });
-    const human = await rewind('--to-offset', '0:3', '--execute');
+    const human = await rewind('--to-offset', '0:3', '--execute', '--reason', 'test');
     expect(human.code).toBe(1);
     expect(human.stdout).toContain(`REFUSED group ${group} has live members (state Stable)`);
     const preview = await rewind('--to-offset', '0:3', '--json');

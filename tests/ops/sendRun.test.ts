@@ -40,7 +40,7 @@ describe('redrive stopped between two sends', () => {
       },
       signal: controller.signal,
     };
-    const error = await redrive(producer, consumer, settings, selected, raw, run).catch((e: unknown) => e);
+    const error = await redrive(producer, consumer, settings, { destination: 'orders', send: selected }, raw, () => {}, run).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SendsInterruptedError);
     expect(error).toMatchObject({ signalName: 'SIGINT', sent: 1_000, total: 1_200 });
     expect((error as SendsInterruptedError).left).toHaveLength(200);
@@ -59,7 +59,10 @@ describe('redrive stopped between two sends', () => {
     const controller = new AbortController();
     const producer = { send: async () => undefined } as unknown as Producer;
     const consumer = { commitOffsets: async () => undefined } as unknown as Consumer;
-    const committed = await redrive(producer, consumer, settings, views, raw, { onSent: () => controller.abort('SIGTERM'), signal: controller.signal });
+    const committed = await redrive(producer, consumer, settings, { destination: 'orders', send: views }, raw, () => {}, {
+      onSent: () => controller.abort('SIGTERM'),
+      signal: controller.signal,
+    });
     expect(committed).toEqual([{ partition: 0, offset: '3' }]);
   });
 });

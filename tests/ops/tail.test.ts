@@ -9,7 +9,7 @@ const world = useEventsWorld();
 describe('events tail', () => {
   it('--from-beginning --limit 3 --json prints three JSON lines and exits 0', async () => {
     const topic = await createTopic('events-tail');
-    const injected = await world().cli(['events', 'inject', '--user', 'ann@e.test', '--reward', 'MUG', '--count', '3', '--json'], { KAFKA_TOPIC: topic });
+    const injected = await world().cli(['events', 'inject', '--user', 'ann@e.test', '--reward', 'MUG', '--count', '3', '--execute', '--reason', 'test', '--json'], { KAFKA_TOPIC: topic });
     expect(injected.code, injected.stderr).toBe(0);
     const ids = json(injected).events.map((e: { event_id: string }) => e.event_id);
 

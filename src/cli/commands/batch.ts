@@ -1,5 +1,6 @@
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
+import type { CommandContext } from '../context.js';
 import { parseMode, parseWholeNumber, requireText } from '../parse.js';
 import { emit } from '../emit.js';
 import { outputOption } from '../listing.js';
@@ -21,6 +22,7 @@ function registerRun(batch: CommandUnknownOpts, cli: ProgramBuilder): void {
     .option('--dry-run', 'quote every row and show the outcome; write nothing')
     .option('--report <out>', 'write a per-row report CSV here, row by row as they finish')
     .option('--batch-id <id>', 'the batch id (default: derived from the merchant and the file\'s sha256)')
+    .option('--yes', 'go ahead without asking (required when stdin is not a terminal, unless --dry-run)')
     .option('--actor <name>', 'who is acting (env: REDEEMCTL_ACTOR; default: the OS user)')
     .option('--json', 'one JSON document on stdout (per-row results up to 10,000 rows)');
   cli.action(command, async (ctx, options, [file], self) => {
@@ -32,6 +34,7 @@ function registerRun(batch: CommandUnknownOpts, cli: ProgramBuilder): void {
     const { runUntilStopped } = await import('../../batch/runUntilStopped.js');
     const { commandLine } = await import('../commandLine.js');
     const { renderInterrupted, renderRun, tooManyRowsForJson } = await import('./render/batch.js');
+    const confirmRun = await runConfirmation(ctx, file, !(options.dryRun ?? false) && !options.yes);
     const { database, merchantId } = await ctx.scope();
     const resume = commandLine(self);
     const outcome = await runUntilStopped(database.db, ctx.io, database.location, {
@@ -47,6 +50,7 @@ function registerRun(batch: CommandUnknownOpts, cli: ProgramBuilder): void {
       reportPath: options.report,
       commandLine: resume,
       heartbeatMs,
+      confirm: confirmRun,
     });
     return emit(ctx, outcome, renderRun, {
       notesWithJson: tooManyRowsForJson,
@@ -54,6 +58,21 @@ function registerRun(batch: CommandUnknownOpts, cli: ProgramBuilder): void {
       stopped: (summary, signal) => renderInterrupted(summary, signal, resume),
     });
   });
+}
+
+/**
+ * The question `batch run` asks before it writes: on a terminal, once the file is read and checked
+ * (with the counts); without one, nothing waits: refused before any work unless --yes.
+ */
+async function runConfirmation(ctx: CommandContext, file: string, ask: boolean) {
+  if (!ask) return undefined;
+  const { confirm } = await import('../confirm.js');
+  const { describeTarget } = await import('../target.js');
+  const { formatCount } = await import('../../shared/format.js');
+  const target = describeTarget(ctx);
+  if (!ctx.io.stdin?.isTTY) await confirm(ctx.io, `Grant the rows of ${file} (${target})?`, '--yes');
+  return (plan: { batchId: string; rows: number; grantable: number; mode: string }) =>
+    confirm(ctx.io, `Grant ${formatCount(plan.grantable)} of ${formatCount(plan.rows)} rows of ${file} as batch ${plan.batchId}, mode ${plan.mode} (${target})?`, '--yes');
 }
 
 function registerStatus(batch: CommandUnknownOpts, cli: ProgramBuilder): void {

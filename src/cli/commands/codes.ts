@@ -1,5 +1,6 @@
 import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
+import type { CommandContext } from '../context.js';
 import { exactlyOne, parseWholeNumber, requireText } from '../parse.js';
 import { UsageError } from '../../shared/errors.js';
 import { emit } from '../emit.js';
@@ -30,28 +31,51 @@ function registerImport(codes: CommandUnknownOpts, cli: ProgramBuilder): void {
     .option('--dry-run', 'check and report; write nothing')
     .option('--skip-invalid', 'import the valid rows even if some are invalid (exit 1); default: one invalid row imports nothing (exit 2)')
     .option('--report <out>', 'write every problem (line, code, problem) to this CSV')
+    .option('--reason <text>', 'why (required unless --dry-run; recorded in the audit log)')
+    .option('--yes', 'go ahead without asking (required when stdin is not a terminal)')
     .option('--actor <name>', ACTOR_HELP)
     .option('--json', 'one JSON document on stdout');
   cli.action(command, async (ctx, options, [file], self) => {
     const lot = await checkLot(options.lot);
+    const dryRun = options.dryRun ?? false;
+    const reason = dryRun ? null : requireText('--reason', options.reason, 'to import codes (it is recorded in the audit log); nothing was imported');
     const actor = ctx.actor(options.actor);
     const { importUntilStopped } = await import('../../codes/importUntilStopped.js');
     const { commandLine } = await import('../commandLine.js');
     const { renderImport } = await import('./render/codesImport.js');
+    const { describeTarget } = await import('../target.js');
+    const confirmImport = await importConfirmation(ctx, { file, reward: options.reward, ask: !dryRun && !options.yes, target: describeTarget(ctx) });
     const { database, merchantId } = await ctx.scope();
     const outcome = await importUntilStopped(database, ctx.io, {
       file,
       merchantId,
       rewardKey: options.reward,
       lot,
-      dryRun: options.dryRun ?? false,
+      dryRun,
       skipInvalid: options.skipInvalid ?? false,
       ...(options.report !== undefined && { reportPath: options.report }),
       actor,
+      reason,
+      confirm: confirmImport,
       commandLine: commandLine(self),
     });
     return emit(ctx, outcome, renderImport);
   });
+}
+
+/**
+ * The question `codes import` asks before it writes: on a terminal, once the file is read and
+ * checked (with the count); without one, nothing waits: refused before any work unless --yes.
+ */
+async function importConfirmation(
+  ctx: CommandContext,
+  facts: { file: string; reward: string; ask: boolean; target: string },
+): Promise<((plan: { importable: number; reward: { rewardCode: string } }) => Promise<void>) | undefined> {
+  if (!facts.ask) return undefined;
+  const { confirm } = await import('../confirm.js');
+  const { formatCount } = await import('../../shared/format.js');
+  if (!ctx.io.stdin?.isTTY) await confirm(ctx.io, `Import the codes of ${facts.file} into the pool of reward ${facts.reward} (${facts.target})?`, '--yes');
+  return (plan) => confirm(ctx.io, `Import ${formatCount(plan.importable)} codes into the pool of reward ${plan.reward.rewardCode} (${facts.target})?`, '--yes');
 }
 
 function registerStats(codes: CommandUnknownOpts, cli: ProgramBuilder): void {

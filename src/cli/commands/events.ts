@@ -6,6 +6,9 @@ import { UsageError } from '../../shared/errors.js';
 import { DEFAULT_GROUP } from '../../kafka/settings.js';
 import { settingsFrom, withKafkaOptions } from '../kafkaOptions.js';
 import { emit } from '../emit.js';
+import { describeTarget, targeted } from '../target.js';
+import { openAudit, operatorIntent, withOperatorOptions } from '../operatorAction.js';
+import { DEFAULT_REPLAY_WINDOW } from '../../ops/replayWindow.js';
 import { registerDlqCommands } from './dlq.js';
 
 // `redeemctl events …` (and, through dlq.ts, `redeemctl dlq …`): flags, then one function of
@@ -38,24 +41,30 @@ async function injectItems(options: InjectFlags) {
 }
 
 function registerInject(events: CommandUnknownOpts, cli: ProgramBuilder): void {
-  const command = withKafkaOptions(
-    events
-      .command('inject')
-      .description('publish redemption events for the merchant in context, as the HTTP API would (validated whole first)')
-      .option('--user <user>', 'member: uuid, email or tel')
-      .option('--reward <reward>', 'reward: uuid or reward_code')
-      .option('--quantity <n>', 'units per event, 1..100 (the HTTP API range; default 1)')
-      .option('--count <k>', 'publish K events, each with its own id, in one send (1..1000; default 1)')
-      .option('--file <F.jsonl>', 'JSON lines: {user, reward, quantity?, event_id?} or a full event; one bad line publishes nothing')
-      .option('--event-id <id>', 'the event id (with --count or --file: the base of <id>:<n>, so a re-run repeats the same ids)'),
+  const command = withOperatorOptions(
+    withKafkaOptions(
+      events
+        .command('inject')
+        .description('publish redemption events for the merchant in context, as the HTTP API would (validated whole first); a preview unless --execute')
+        .option('--user <user>', 'member: uuid, email or tel')
+        .option('--reward <reward>', 'reward: uuid or reward_code')
+        .option('--quantity <n>', 'units per event, 1..100 (the HTTP API range; default 1)')
+        .option('--count <k>', 'publish K events, each with its own id, in one send (1..1000; default 1)')
+        .option('--file <F.jsonl>', 'JSON lines: {user, reward, quantity?, event_id?} or a full event; one bad line publishes nothing')
+        .option('--event-id <id>', 'the event id (with --count or --file: the base of <id>:<n>, so a re-run repeats the same ids)'),
+    ),
+    'publish them, with the actor in each message',
   );
   cli.action(command, async (ctx, options) => {
     const settings = settingsFrom(options, ctx.io.env);
+    const intent = operatorIntent(ctx, options);
     const items = await injectItems(options);
     const { injectEvents } = await import('../../ops/inject.js');
     const { renderPublished } = await import('./render/events.js');
     const { db, merchantId } = await ctx.scope();
-    return emit(ctx, await injectEvents(db, merchantId, settings, items), renderPublished);
+    const run = intent ? { execute: true as const, audit: await openAudit(ctx, intent, true) } : { execute: false as const };
+    const outcome = await injectEvents(db, merchantId, settings, items, run);
+    return emit(ctx, targeted(outcome, describeTarget(ctx, settings)), renderPublished);
   });
 }
 
@@ -88,23 +97,28 @@ function registerTail(events: CommandUnknownOpts, cli: ProgramBuilder): void {
 }
 
 function registerReplay(events: CommandUnknownOpts, cli: ProgramBuilder): void {
-  const command = withKafkaOptions(
-    events
-      .command('replay')
-      .description('re-publish failed requests as new events (replay_of = the original); never grants twice')
-      .option('--failed', "this merchant's failed requests")
-      .option('--error-code <code>', 'only failures with this error code (with --failed)')
-      .option('--since <time>', 'only failures since an ISO time or a duration ago, e.g. 24h (with --failed)')
-      .option('--file <F.jsonl>', 'events to replay (JSON lines); each must be a failed request of this merchant')
-      .option('--dry-run', 'print the plan; publish nothing')
-      .option('--limit <n>', 'replay at most this many (oldest first)'),
+  const command = withOperatorOptions(
+    withKafkaOptions(
+      events
+        .command('replay')
+        .description('re-publish failed requests as new events (replay_of = the original); never grants twice; a preview unless --execute')
+        .option('--failed', "this merchant's failed requests (of the last 24 h unless --since)")
+        .option('--error-code <code>', 'only failures with this error code (with --failed)')
+        .option('--since <time>', `only failures since an ISO time or a duration ago, e.g. 7d (with --failed; default: ${DEFAULT_REPLAY_WINDOW})`)
+        .option('--file <F.jsonl>', 'events to replay (JSON lines); each must be a failed request of this merchant')
+        .option('--dry-run', 'a preview, as without --execute: print the plan, publish nothing')
+        .option('--limit <n>', 'replay at most this many (oldest first)'),
+    ),
+    'publish the replays',
   );
   cli.action(command, async (ctx, options, _args, self) => {
     const settings = settingsFrom(options, ctx.io.env);
+    if (options.dryRun && options.execute) throw new UsageError('--dry-run and --execute contradict each other: leave out --execute for a preview');
     if (Boolean(options.failed) === (options.file !== undefined)) throw new UsageError('Choose what to replay: --failed or --file F.jsonl');
     if (options.file !== undefined && (options.errorCode !== undefined || options.since !== undefined)) {
       throw new UsageError('--error-code and --since go with --failed');
     }
+    const intent = operatorIntent(ctx, options);
     const { ERROR_CODES } = await import('../../engine/types.js');
     const errorCode = options.errorCode === undefined ? undefined : parseChoice('--error-code', options.errorCode, ERROR_CODES);
     const { parseInstant } = await import('../../shared/durations.js');
@@ -115,27 +129,31 @@ function registerReplay(events: CommandUnknownOpts, cli: ProgramBuilder): void {
     const { commandLine } = await import('../commandLine.js');
     const { renderReplay } = await import('./render/events.js');
     const { db, merchantId } = await ctx.scope();
+    const audit = intent && (await openAudit(ctx, intent, true));
     const from = options.file !== undefined ? { file: options.file } : { failed: { ...(errorCode && { errorCode }), ...(since && { since }) } };
-    const request = { from, limit, dryRun: options.dryRun ?? false };
+    const request = { from, limit, audit };
     const outcome = await sendsUntilStopped(ctx.io, 'replay', commandLine(self), (run) => replayFailures(db, merchantId, settings, request, run));
-    return emit(ctx, outcome, renderReplay);
+    return emit(ctx, targeted(outcome, describeTarget(ctx, settings)), renderReplay);
   });
 }
 
 function registerRewind(events: CommandUnknownOpts, cli: ProgramBuilder): void {
-  const command = withKafkaOptions(
-    events
-      .command('rewind')
-      .description("move a stopped consumer group's offsets on the topic; a preview unless --execute")
-      .requiredOption('--group <group>', `the consumer group (the worker's is ${DEFAULT_GROUP})`)
-      .option('--to-time <time>', 'the first offset at or after this ISO-8601 time')
-      .option('--to-offset <offset>', 'this offset on every partition, or PARTITION:OFFSET[,…] for some')
-      .option('--by-duration <span>', 'the first offset at or after now minus this span, e.g. 15m, 2h')
-      .option('--execute', 'move the offsets (refused while the group has live members)'),
+  const command = withOperatorOptions(
+    withKafkaOptions(
+      events
+        .command('rewind')
+        .description("move a stopped consumer group's offsets on the topic; a preview unless --execute")
+        .requiredOption('--group <group>', `the consumer group (the worker's is ${DEFAULT_GROUP})`)
+        .option('--to-time <time>', 'the first offset at or after this ISO-8601 time')
+        .option('--to-offset <offset>', 'this offset on every partition, or PARTITION:OFFSET[,…] for some')
+        .option('--by-duration <span>', 'the first offset at or after now minus this span, e.g. 15m, 2h'),
+    ),
+    'move the offsets (refused while the group has live members)',
   );
   cli.action(command, async (ctx, options) => {
     const settings = settingsFrom(options, ctx.io.env);
     const [how, value] = exactlyOne(options, { toTime: '--to-time', toOffset: '--to-offset', byDuration: '--by-duration' });
+    const intent = operatorIntent(ctx, options);
     const { parseDuration, parseInstant } = await import('../../shared/durations.js');
     const { parseOffsetTarget } = await import('../../ops/rewind.js');
     const target =
@@ -144,7 +162,9 @@ function registerRewind(events: CommandUnknownOpts, cli: ProgramBuilder): void {
         : { to: 'time' as const, at: how === 'toTime' ? parseInstant('--to-time', value) : new Date(Date.now() - parseDuration('--by-duration', value)) };
     const { rewindGroup } = await import('../../ops/rewindRun.js');
     const { renderRewind } = await import('./render/events.js');
-    return emit(ctx, await rewindGroup(settings, ctx.io.env, { group: options.group, target, execute: options.execute ?? false }), renderRewind);
+    const audit = intent && (await openAudit(ctx, intent, false));
+    const outcome = await rewindGroup(settings, ctx.io.env, { group: options.group, target, execute: intent !== undefined, audit });
+    return emit(ctx, targeted(outcome, describeTarget(ctx, settings)), renderRewind);
   });
 }
 

@@ -9,14 +9,25 @@ import type { RedriveReport } from '../../../ops/redrive.js';
 import type { ReplayReport } from '../../../ops/replayRun.js';
 import type { RewindReport } from '../../../ops/rewindRun.js';
 import type { TailedMessage } from '../../../ops/tail.js';
+import { DEFAULT_REPLAY_WINDOW } from '../../../ops/replayWindow.js';
 
 // Human output of `events …` and `dlq …` (--json prints the reports of src/ops/ as they are).
 // Counts and times in the formats of src/shared/format.ts; offsets and partitions are
 // identifiers, printed raw.
 
-export function renderPublished(io: CliIO, { topic, events }: Published): string {
+/** The `Target: …` line of a report, when the command line set one (src/cli/target.ts). */
+function targetLines(report: { target?: string }): string[] {
+  return report.target ? [report.target] : [];
+}
+
+export function renderPublished(io: CliIO, result: Published): string {
+  const { topic, events } = result;
+  const n = formatCount(events.length);
   return [
-    `${paint(io, 'green', 'OK')} Published ${formatCount(events.length)} event(s) to ${topic}`,
+    ...(result.executed ? [] : targetLines(result)),
+    result.executed
+      ? `${paint(io, 'green', 'OK')} Published ${n} event(s) to ${topic}`
+      : `Preview: ${n} event(s) would be published to ${topic}; nothing sent. Run with --execute --reason TEXT to publish them.`,
     table(
       io,
       ['event id', { head: 'user id', drop: 2 }, { head: 'reward id', drop: 1 }, 'qty'],
@@ -33,9 +44,18 @@ export function renderTailed(m: TailedMessage): string {
   return `${where} event=${e.event_id} user=${e.user_id} reward=${e.reward_id} qty=${e.quantity}${replay} at=${formatTime(e.timestamp)}`;
 }
 
+/** Which failures `--failed` looked at: "failures since … (default window 24h; widen with --since)". */
+export function replayWindowLine(result: Pick<ReplayReport, 'since' | 'window_default'>): string | null {
+  if (result.since === null) return null;
+  const how = result.window_default ? `default window ${DEFAULT_REPLAY_WINDOW}; widen with --since` : 'from --since';
+  return `failures since ${result.since} (${how})`;
+}
+
 export function renderReplay(io: CliIO, result: ReplayReport): string {
   const { topic, dry_run: dryRun } = result;
-  const lines: string[] = [];
+  const lines: string[] = dryRun ? targetLines(result) : [];
+  const window = replayWindowLine(result);
+  if (window) lines.push(window);
   if (result.plan.length > 0) {
     lines.push(
       table(
@@ -47,7 +67,7 @@ export function renderReplay(io: CliIO, result: ReplayReport): string {
   }
   if (result.skipped.length > 0) lines.push(table(io, ['skipped', 'why'], result.skipped.map((s) => [s.event_id, s.why])));
   const n = result.plan.length;
-  if (dryRun) lines.push(`Dry run: ${formatCount(n)} replay(s) planned, nothing published. Run without --dry-run to publish them to ${topic}.`);
+  if (dryRun) lines.push(`Preview: ${formatCount(n)} replay(s) planned, nothing published. Run with --execute --reason TEXT to publish them to ${topic}.`);
   else lines.push(`${paint(io, 'green', 'OK')} Published ${formatCount(n)} replay event(s) to ${topic}; ${formatCount(result.skipped.length)} skipped.`);
   return lines.join('\n');
 }
@@ -55,6 +75,7 @@ export function renderReplay(io: CliIO, result: ReplayReport): string {
 export function renderRewind(io: CliIO, plan: RewindReport): string {
   const { outcome } = plan;
   const lines = [
+    ...(outcome === 'executed' ? [] : targetLines(plan)),
     `Group ${plan.group} on ${plan.topic}: state ${plan.state}, ${formatCount(plan.members)} member(s)`,
     table(
       io,
@@ -75,7 +96,7 @@ export function renderRewind(io: CliIO, plan: RewindReport): string {
   } else if (outcome === 'executed') {
     lines.push(`${paint(io, 'green', 'OK')} Offsets moved: ${formatCount(plan.redelivered)} message(s) will be delivered again.`);
   } else {
-    lines.push(`Preview: ${formatCount(plan.redelivered)} message(s) would be delivered again. Run with --execute to move the offsets.`);
+    lines.push(`Preview: ${formatCount(plan.redelivered)} message(s) would be delivered again. Run with --execute --reason TEXT to move the offsets.`);
     if (plan.live) lines.push(paint(io, 'yellow', `The group has live members now: --execute will refuse until they stop.`));
   }
   lines.push(plan.note);
@@ -115,21 +136,26 @@ export function renderDeadLetters(io: CliIO, list: DeadLetterList): string {
 }
 
 export function renderRedrive(io: CliIO, report: RedriveReport): string {
-  const { topic, messages: selected, executed } = report;
-  if (selected.length === 0) return `Nothing to redrive: every message of ${topic} is behind the redrive mark.`;
-  const lines = [
-    table(
-      io,
-      ['dlq p:offset', { head: 'back to', drop: 1 }, 'event id', 'error code', 'parses now'],
-      selected.map((v) => [`${v.partition}:${v.offset}`, origin(v), v.event_id, v.error_code, v.parses ? 'yes' : `no: ${v.parse_error}`]),
-    ),
-  ];
+  const { topic, messages: selected, executed, destination } = report;
+  const lines = executed ? [] : targetLines(report);
+  if (selected.length === 0 && report.skipped.length === 0) return [...lines, `Nothing to redrive: every message of ${topic} is behind the redrive mark.`].join('\n');
+  if (selected.length > 0) {
+    lines.push(
+      table(
+        io,
+        ['dlq p:offset', { head: 'came from', drop: 1 }, 'goes to', 'event id', 'error code', 'parses now'],
+        selected.map((v) => [`${v.partition}:${v.offset}`, origin(v), destination, v.event_id, v.error_code, v.parses ? 'yes' : `no: ${v.parse_error}`]),
+      ),
+    );
+  }
+  if (report.skipped.length > 0) lines.push(table(io, ['skipped', 'why'], report.skipped.map((s) => [`${s.partition}:${s.offset}`, s.why])));
   const unreadable = selected.filter((v) => !v.parses).length;
   if (unreadable > 0) lines.push(paint(io, 'yellow', `${formatCount(unreadable)} message(s) still do not parse: the worker will dead-letter them again.`));
+  const skipped = report.skipped.length > 0 ? `; ${formatCount(report.skipped.length)} skipped` : '';
   lines.push(
     executed
-      ? `${paint(io, 'green', 'OK')} Redrove ${formatCount(selected.length)} message(s) to their origin topic.`
-      : `Preview: ${formatCount(selected.length)} message(s) would go back. Run with --execute to send them.`,
+      ? `${paint(io, 'green', 'OK')} Redrove ${formatCount(selected.length)} message(s) to ${destination}${skipped}.`
+      : `Preview: ${formatCount(selected.length)} message(s) would go to ${destination}${skipped}. Run with --execute --reason TEXT to send them.`,
   );
   return lines.join('\n');
 }
