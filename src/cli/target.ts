@@ -5,7 +5,7 @@ import { Refusal } from '../shared/refusal.js';
 
 // What a state-changing command acts on, in one line, printed in its preview and in its
 // confirmation question or refusal, so an operator sees which database and which broker before
-// anything changes: `Target: database postgres://ops:***@db/prod, topic reward_redemptions @ 10.0.0.1:9092`.
+// anything changes: `Target: context prod, database postgres://ops:***@db/prod, topic reward_redemptions @ 10.0.0.1:9092`.
 
 /** The Kafka side of a target: the topic written (or the group moved) and the brokers. */
 export interface KafkaTarget {
@@ -15,7 +15,11 @@ export interface KafkaTarget {
 
 export function describeTarget(ctx: CommandContext, kafka?: KafkaTarget): string {
   const url = ctx.options.databaseUrl;
-  const parts = [url ? `database ${redactUrl(url)}` : `embedded database ${ctx.options.dataDir ?? '.redeemctl'}`];
+  const parts = [
+    // The named profile in use, first: it is what an operator chose, the rest follows from it (docs/config.md).
+    ...(ctx.contextName !== undefined ? [`context ${ctx.contextName}`] : []),
+    url ? `database ${redactUrl(url)}` : `embedded database ${ctx.options.dataDir ?? '.redeemctl'}`,
+  ];
   if (kafka) parts.push(`topic ${kafka.topic} @ ${kafka.brokers.join(',')}`);
   if (ctx.options.merchant) parts.push(`merchant ${ctx.options.merchant}`);
   return `Target: ${parts.join(', ')}`;

@@ -177,12 +177,16 @@ describe.concurrent('secrets', () => {
 
 describe.concurrent('the context is visible', () => {
   it('a destructive command refused without a terminal names the context; dash shows it in its header', async () => {
-    const [cancel, voided, dash] = await Promise.all([
+    writeFileSync(join(home, 'codes.csv'), 'code\nCTX-1\n');
+    const [cancel, voided, dash, imported] = await Promise.all([
       cli(['--context', 'b', 'cancel', '--batch', 'spring', '--reason', 'test']),
       // the current context (a), chosen by the file
       cli(['codes', 'void', '--lot', 'SPRING', '--reward', 'COFFEE-VOUCHER', '--reason', 'test']),
       cli(['dash', '--once'], { COLUMNS: '120' }),
+      cli(['codes', 'import', join(home, 'codes.csv'), '--reward', 'COFFEE-VOUCHER', '--reason', 'test']),
     ]);
+    expect(imported.code).toBe(2);
+    expect(imported.stderr).toMatch(/Target: context a, database postgres:\/\//);
     expect(cancel.code).toBe(2);
     expect(cancel.stderr).toBe('error: [context b] Cancel every redemption of batch spring? Not confirmed: stdin is not a terminal, so pass --yes to go ahead\n');
     expect(voided.code).toBe(2);
