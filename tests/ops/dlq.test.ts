@@ -65,6 +65,12 @@ describe('dlq', () => {
     const human = await dlq('list', '--limit', '1');
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain('1 message(s) in');
+    const csv = await dlq('list', '--output', 'csv');
+    expect(csv.code, csv.stderr).toBe(0);
+    const lines = csv.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^dlq p:offset,error code,reason,/);
+    expect(lines[2]).toContain('PROCESSING_ERROR');
   });
 
   it('redrive previews, sends the original bytes with redriveHeaders on --execute, and never twice', async () => {

@@ -3,6 +3,7 @@ import type { ProgramBuilder } from '../program.js';
 import { parseWholeNumber } from '../parse.js';
 import { settingsFrom, withKafkaOptions } from '../kafkaOptions.js';
 import { emit } from '../emit.js';
+import { outputOption } from '../listing.js';
 import { UsageError } from '../../shared/errors.js';
 import { describeTarget, targeted } from '../target.js';
 import { openAudit, operatorIntent, withOperatorOptions } from '../operatorAction.js';
@@ -15,14 +16,15 @@ function registerList(dlq: CommandUnknownOpts, cli: ProgramBuilder): void {
     dlq
       .command('list')
       .description('the messages of <topic>.dlq up to its current end: why, where from, and whether redriven')
-      .option('--limit <n>', 'show at most this many'),
+      .option('--limit <n>', 'show at most this many')
+      .addOption(outputOption()),
   );
   cli.action(command, async (ctx, options) => {
     const settings = settingsFrom(options, ctx.io.env);
     const limit = options.limit === undefined ? undefined : parseWholeNumber('--limit', options.limit, 1, 1_000_000);
     const { listDeadLetters } = await import('../../ops/deadLetterList.js');
-    const { renderDeadLetters } = await import('./render/events.js');
-    return emit(ctx, await listDeadLetters(settings, ctx.io.env, limit), renderDeadLetters);
+    const { deadLetterListing, renderDeadLetters } = await import('./render/events.js');
+    return emit(ctx, await listDeadLetters(settings, ctx.io.env, limit), renderDeadLetters, { listing: deadLetterListing });
   });
 }
 

@@ -120,7 +120,7 @@ const DEAD_LETTER_COLUMNS: Array<ListColumn<DeadLetterView>> = [
 
 /**
  * `dlq list` as rows, for --output csv (src/cli/listing.ts): the command (src/cli/commands/dlq.ts)
- * passes it to emit as `listing` once it takes --output. Times in UTC: the topic is no one merchant's.
+ * passes it to emit as `listing`. Times in UTC: the topic is no one merchant's.
  */
 export function deadLetterListing(list: DeadLetterList): Listing<DeadLetterView> {
   return { columns: DEAD_LETTER_COLUMNS, rows: list.exists ? list.messages : [] };
