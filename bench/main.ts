@@ -75,6 +75,9 @@ const BENCHES: Record<string, () => Promise<object>> = {
   async start() {
     return (await import('./startBench.js')).measureStart(log);
   },
+  async profile() {
+    return (await import('./profileBench.js')).measureProfile(log);
+  },
 };
 
 async function main(): Promise<void> {
