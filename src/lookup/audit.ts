@@ -5,7 +5,8 @@ import { isoTime } from './time.js';
 // The audit log as `redeemctl audit` lists it (docs/audit.md): who changed what, when and why.
 // Rows of the merchant in context, and the topic-wide ones (merchant_id null: an action on
 // something no single merchant owns), newest first. Read only; what writes rows is the engine
-// (cancel, redeem --mode direct|force, use/unuse) and the features (codes void, batch run).
+// (cancel, redeem --mode direct|force, use/unuse) and, through src/db/audit.ts recordAudit, the
+// features (codes import and void, batch run, events inject/replay/rewind, dlq redrive).
 
 export interface AuditEntry {
   id: number;
