@@ -4,7 +4,7 @@
 // and each kill waits until the worker's connection holds a transaction that has written.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDist } from '../support/cliHarness.js';
+import { ensureDist, REPO_ROOT, runBinary } from '../support/cliHarness.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
 import { WorkerProcess } from '../support/workerProcess.js';
 import { brokers, eventFor, KafkaKit, names, pollUntil, recorded, wrongEffects } from '../support/workerHarness.js';
@@ -102,4 +102,14 @@ describe('worker groups and SIGKILL', () => {
     const balances = await Promise.all(Array.from({ length: 20 }, (_, i) => s.balance(`m${i + 1}@w.test`)));
     expect(20 * 1_000_000 - balances.reduce((a, b) => a + b, 0)).toBe(burnt);
   }, 90_000);
+
+  it('refuses a --batch-size or --batch-max-ms out of range with exit 2, naming the flag', async () => {
+    const env = { DATABASE_URL: test().url!, KAFKA_BROKERS: brokers() };
+    const size = await runBinary(['worker', '--batch-size', '0'], env, REPO_ROOT);
+    expect(size.code).toBe(2);
+    expect(size.stderr).toMatch(/--batch-size/);
+    const wait = await runBinary(['worker', '--batch-max-ms', '10001'], env, REPO_ROOT);
+    expect(wait.code).toBe(2);
+    expect(wait.stderr).toMatch(/--batch-max-ms/);
+  });
 });
