@@ -16,6 +16,7 @@ import { createKafka } from '../src/kafka/client.js';
 import type { KafkaSettings } from '../src/kafka/settings.js';
 import { createLogger } from '../src/shared/logger.js';
 import { startWorker, type Processed, type WorkerHandle } from '../src/worker/worker.js';
+import { DEFAULT_BATCH_MAX_MS, DEFAULT_BATCH_SIZE } from '../src/worker/batchDefaults.js';
 import { dropDatabase, recreateDatabase, urlFor } from './scratch.js';
 import { ENGINE_SHAPE, planRequests, round, runWorkload, seedBenchWorld, type BenchWorld, type WorkloadShape } from './workload.js';
 
@@ -28,7 +29,9 @@ import { ENGINE_SHAPE, planRequests, round, runWorkload, seedBenchWorld, type Be
 // PIPELINE_EVENTS (20000), PIPELINE_PARTITIONS (8), PIPELINE_CONCURRENCY (8),
 // PIPELINE_RATE (500 events/s), PIPELINE_PACED_SECONDS (10), PIPELINE_PROBE=1 (during the paced
 // phase, a second consumer that does nothing but note when each event reaches it: Kafka's own
-// delivery time, apart from the worker; off by default, it adds fetches to the broker).
+// delivery time, apart from the worker; off by default, it adds fetches to the broker),
+// PIPELINE_BATCH_SIZE and PIPELINE_BATCH_MAX_MS (the worker's --batch-size, --batch-max-ms;
+// PIPELINE_BATCH_SIZE=1 measures one transaction per event, as before the groups).
 
 
 /** The baseline before and after the throughput phase, each on a world as fresh as the worker's. */
@@ -43,6 +46,9 @@ export interface PipelineOptions {
   pacedRate: number;
   pacedSeconds: number;
   probe: boolean;
+  /** The worker's --batch-size and --batch-max-ms (docs/worker.md, "Groups"); 1 runs one transaction per event. */
+  batchSize: number;
+  batchMaxMs: number;
 }
 
 export function pipelineOptions(env: Record<string, string | undefined> = process.env): PipelineOptions {
@@ -54,6 +60,8 @@ export function pipelineOptions(env: Record<string, string | undefined> = proces
     pacedRate: int('PIPELINE_RATE', 500),
     pacedSeconds: int('PIPELINE_PACED_SECONDS', 10),
     probe: env.PIPELINE_PROBE === '1',
+    batchSize: int('PIPELINE_BATCH_SIZE', DEFAULT_BATCH_SIZE),
+    batchMaxMs: int('PIPELINE_BATCH_MAX_MS', DEFAULT_BATCH_MAX_MS),
   };
 }
 
@@ -361,6 +369,8 @@ export async function measurePipeline(log: (line: string) => void, options: Pipe
       kafka: settings,
       group,
       concurrency: options.concurrency,
+      batchSize: options.batchSize,
+      batchMaxMs: options.batchMaxMs,
       logger: createLogger('text', sink),
       registry: new Registry(),
       clientId: 'redeemctl-bench-worker',
@@ -401,6 +411,8 @@ export async function measurePipeline(log: (line: string) => void, options: Pipe
       handler_ms: { mean: mean(handlerMs), ...percentiles(handlerMs) },
       // share of concurrency x wall time spent inside redeem(): the rest is the Kafka loop
       // (fetch, offset commits, heartbeats) and idle partitions at the tail
+      // events per database transaction (the worker's groups; 1: alone), averaged over events
+      events_per_transaction: mean(processed.map((p) => p.group ?? 1)),
       handler_busy_share: round(handlerMs.reduce((a, b) => a + b, 0) / (options.concurrency * seconds * 1000), 3),
       partitions_finished_s: [...perPartition.entries()]
         .sort((a, b) => a[0] - b[0])
@@ -565,6 +577,8 @@ export async function measurePipeline(log: (line: string) => void, options: Pipe
       goal_p99_ms: 50,
       partitions: options.partitions,
       concurrency: options.concurrency,
+      batch_size: options.batchSize,
+      batch_max_ms: options.batchMaxMs,
       broker: broker ? { version: broker.version, private: true } : { private: false },
       machine: { cpus: cpus().length, loadavg: loadavg().map((v) => round(v)) },
       // the pipeline against each baseline alone: how much the machine's drift moves the ratio

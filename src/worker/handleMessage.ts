@@ -7,7 +7,8 @@ import { deadLetter } from './deadLetterMessage.js';
 import { handleUnreadable } from './handleUnreadable.js';
 import { keepTrying } from './keepTrying.js';
 import { tryOptions, type HandlerDeps, type MessageScope, type Processed } from './messageScope.js';
-import { errorText, sourceId, type Origin } from './workerLog.js';
+import { redeemRequestFor } from './eventRequest.js';
+import { errorText, type Origin } from './workerLog.js';
 import type { Outcome } from './workerMetrics.js';
 
 /** A CONCURRENT_CONFLICT that outlived redeem()'s own retries: transient, so tried again. */
@@ -40,53 +41,25 @@ export async function handleMessage(deps: HandlerDeps, scope: MessageScope): Pro
     return deadLetter(deps, scope, { errorCode: 'PROCESSING_ERROR', reason, eventId: event.event_id });
   }
 
-  const result = tried.value;
-  const ms = Math.round(performance.now() - started);
+  return settled(deps, scope.origin, event.event_id, tried.value, Math.round(performance.now() - started));
+}
+
+/** A committed result, alone or in a group: its metrics, its log line, and what onProcessed sees. */
+export function settled(deps: HandlerDeps, origin: Origin, eventId: string, result: RedeemResult, ms: number): Processed {
   const outcome: Outcome = result.idempotent ? 'idempotent' : result.success ? 'succeeded' : 'refused';
   deps.metrics.processingSeconds.observe(ms / 1000);
   deps.metrics.processed.inc({ outcome });
   if (outcome === 'refused') deps.metrics.failures.inc({ error_code: result.error_code ?? 'UNKNOWN' });
   deps.log.result(result, ms);
-  return { ...scope.origin, outcome, eventId: event.event_id, errorCode: result.error_code, ms, result };
+  return { ...origin, outcome, eventId, errorCode: result.error_code, ms, result };
 }
 
 /** `actor`: the operator who published the event (its x-actor header), recorded on the request and ledger rows. */
 async function redeemSettled(deps: HandlerDeps, event: RedemptionEvent, origin: Origin, actor: string | undefined): Promise<RedeemResult> {
-  const result = await redeem(
-    deps.db,
-    {
-      merchantId: event.merchant_id,
-      userId: event.user_id,
-      rewardId: event.reward_id,
-      quantity: engineQuantity(event.quantity),
-      eventId: event.event_id,
-      sourceType: 'kafka',
-      sourceId: sourceId(origin),
-      eventTimestamp: event.timestamp,
-      ...(event.replay_of !== undefined && { replayOf: event.replay_of }),
-      ...(actor !== undefined && { actor }),
-    },
-    {
-      signal: deps.signal,
-      onRetry: (info) => deps.metrics.retries.inc({ reason: info.error === undefined ? 'concurrent_conflict' : 'transient_error' }),
-    },
-  );
+  const result = await redeem(deps.db, redeemRequestFor(event, origin, actor), {
+    signal: deps.signal,
+    onRetry: (info) => deps.metrics.retries.inc({ reason: info.error === undefined ? 'concurrent_conflict' : 'transient_error' }),
+  });
   if (result.error_code === 'CONCURRENT_CONFLICT') throw new ConflictPersists(result.message);
   return result;
-}
-
-const INT_MIN = -(2 ** 31);
-const INT_MAX = 2 ** 31 - 1;
-
-/**
- * The event's quantity as redeem_reward_with_points' p_quantity int can take it. A number int
- * cannot hold as sent (3000000000, 1e20, Infinity from 1e400, or 1.5, which the cast would round
- * to 2) goes as null: the engine refuses a null quantity as INVALID_QUANTITY with a failure row
- * (sql/0003_redeem.sql, step 2), the member's answer, where the cast would fail on every try and
- * dead-letter the event as PROCESSING_ERROR. The request record then holds no quantity, as
- * record_invalid_event's does for a quantity of the wrong type; the log keeps the number sent.
- */
-function engineQuantity(quantity: number): number | null {
-  const fits = Number.isInteger(quantity) && quantity >= INT_MIN && quantity <= INT_MAX;
-  return fits ? quantity : null;
 }

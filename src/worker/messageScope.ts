@@ -21,6 +21,10 @@ export interface HandlerDeps {
   /** Failed dead-letter sends (transient ones; a permanent one ends at once) before the fallback. */
   deadLetterAttempts: number;
   policy?: RetryPolicy | undefined;
+  /** Events of one partition in one transaction at most (1: each event alone, as before). */
+  batchSize: number;
+  /** A group takes no further event once its transaction has been open this long (ms). */
+  batchMaxMs: number;
 }
 
 /** One message being handled, with its batch's liveness and heartbeat. */
@@ -39,6 +43,8 @@ export interface Processed extends Origin {
   errorCode: string | null;
   ms: number;
   result?: RedeemResult;
+  /** Events committed in the same database transaction as this one (1: alone). */
+  group?: number;
 }
 
 /** keepTrying's options for one message: count and log each retry under `what`. */

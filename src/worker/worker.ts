@@ -11,12 +11,14 @@ import type { Logger } from '../shared/logger.js';
 import { ConsumerLag } from './consumerLag.js';
 import { DeadLetterPublisher } from './deadLetterPublisher.js';
 import type { Processed } from './messageScope.js';
+import { DEFAULT_BATCH_MAX_MS, DEFAULT_BATCH_SIZE } from './batchDefaults.js';
 import { createBatchHandler } from './processBatch.js';
 import { errorText, WorkerLog } from './workerLog.js';
 import { startExpirySweep, SWEEP_INTERVAL_MS } from './expirySweep.js';
 import { createWorkerMetrics } from './workerMetrics.js';
 
 export type { Processed } from './messageScope.js';
+
 
 export interface WorkerOptions {
   database: Database;
@@ -51,6 +53,13 @@ export interface WorkerOptions {
   replicationFactor?: number;
   /** stop() gives up waiting after this long (default 30 s): in-flight work is abandoned uncommitted. */
   shutdownTimeoutMs?: number;
+  /**
+   * Events of one partition in one database transaction (default
+   * DEFAULT_BATCH_SIZE; 1: one transaction per event). docs/worker.md, "Groups".
+   */
+  batchSize?: number;
+  /** A group takes no further event once its transaction has been open this long (default DEFAULT_BATCH_MAX_MS). */
+  batchMaxMs?: number;
   /** How often to retire expired codes from the claim index (src/worker/expirySweep.ts; default 60 s, 0: never). */
   sweepIntervalMs?: number;
 }
@@ -79,6 +88,8 @@ export interface WorkerHandle {
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const group = options.group ?? DEFAULT_GROUP;
   const concurrency = options.concurrency ?? 3;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const batchMaxMs = options.batchMaxMs ?? DEFAULT_BATCH_MAX_MS;
   const log = new WorkerLog(options.logger);
   const metrics = createWorkerMetrics(options.registry);
   const lag = new ConsumerLag(metrics.lag);
@@ -120,6 +131,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       maxFailures: options.maxFailures ?? 5,
       deadLetterAttempts: options.deadLetterAttempts ?? 5,
       policy: options.retryPolicy,
+      batchSize,
+      batchMaxMs,
     };
     await consumer.run({
       partitionsConsumedConcurrently: concurrency,
@@ -135,7 +148,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   }
 
   metrics.up.set(1);
-  log.started({ group, topic: options.kafka.topic, concurrency, brokers: options.kafka.brokers, database: redactSecrets(options.database.location) });
+  log.started({ group, topic: options.kafka.topic, concurrency, batchSize, batchMaxMs, brokers: options.kafka.brokers, database: redactSecrets(options.database.location) });
 
   const sweep = startExpirySweep(options.database.db, log, options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
   done.then(sweep.stop, sweep.stop);

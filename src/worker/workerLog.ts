@@ -31,9 +31,9 @@ export function errorText(error: unknown): string {
 export class WorkerLog {
   constructor(private readonly logger: Logger) {}
 
-  started(fields: { group: string; topic: string; concurrency: number; brokers: string[]; database: string }): void {
+  started(fields: { group: string; topic: string; concurrency: number; batchSize: number; batchMaxMs: number; brokers: string[]; database: string }): void {
     this.logger.info(
-      `${PREFIX} Worker started: group=${fields.group}, topic=${fields.topic}, concurrency=${fields.concurrency}, database=${fields.database}`,
+      `${PREFIX} Worker started: group=${fields.group}, topic=${fields.topic}, concurrency=${fields.concurrency}, batch=${fields.batchSize} events/${fields.batchMaxMs}ms, database=${fields.database}`,
       fields,
     );
   }
@@ -94,6 +94,14 @@ export class WorkerLog {
     } else {
       this.logger.info(`${PREFIX} Event ${result.event_id} refused: ${result.error_code} ${result.message}`, fields);
     }
+  }
+
+  /** A group of events rolled back as a whole (a deadlock, a lock timeout, the database away): each is handled again alone. */
+  groupRolledBack(count: number, first: Origin, error: unknown): void {
+    this.logger.warn(
+      `${PREFIX} Group of ${count} events from ${sourceId(first)} rolled back after error: ${errorText(error)}; processing them one by one`,
+      { source_id: sourceId(first), events: count, error: errorText(error) },
+    );
   }
 
   retrying(what: string, info: { attempt: number; delayMs: number; error: unknown; transient: boolean }, origin: Origin): void {

@@ -83,6 +83,8 @@ function harness(errors: () => unknown) {
     maxFailures: 5,
     deadLetterAttempts: 3,
     policy: { attempts: Infinity, baseDelayMs: 1, maxDelayMs: 2 },
+    batchSize: 1,
+    batchMaxMs: 10,
   };
   const scope: MessageScope = {
     origin: { topic: 'orders', partition: 2, offset: '41' },

@@ -4,6 +4,7 @@ import { parseLogFormat, parseShutdownTimeout, parseWholeNumber } from '../parse
 import { DEFAULT_GROUP, DEFAULT_TOPIC, kafkaSettings } from '../../kafka/settings.js';
 import { DEFAULT_REPLICATION_FACTOR, DEFAULT_TOPIC_PARTITIONS } from '../../kafka/topics.js';
 import { withKafkaSecurityOptions } from '../kafkaOptions.js';
+import { DEFAULT_BATCH_MAX_MS, DEFAULT_BATCH_SIZE } from '../../worker/batchDefaults.js';
 
 /**
  * `redeemctl worker`: the Kafka consumer of redemption events (docs/domain.md, "The asynchronous
@@ -20,6 +21,8 @@ export function registerWorkerCommand(program: CommandUnknownOpts, cli: ProgramB
     .addOption(new Option('--log-format <format>', 'log lines as text or JSON').choices(['text', 'json']).default('text'))
     .option('--brokers <list>', 'Kafka bootstrap servers, host:port[,host:port] (env: KAFKA_BROKERS)')
     .option('--topic <topic>', `topic to consume (env: KAFKA_TOPIC; default: ${DEFAULT_TOPIC}); dead letters go to <topic>.dlq`)
+    .option('--batch-size <n>', 'events of one partition in one database transaction (1..1000; 1: a transaction per event)', String(DEFAULT_BATCH_SIZE))
+    .option('--batch-max-ms <ms>', 'a group takes no further event once its transaction has been open this long (1..10000)', String(DEFAULT_BATCH_MAX_MS))
     .option('--session-timeout <ms>', 'how soon the group hands a dead worker\'s partitions to the others (1000..300000)', '10000')
     .option('--partitions <n>', 'partitions of the topic and its .dlq when the worker creates them (1..1000)', String(DEFAULT_TOPIC_PARTITIONS))
     .option('--replication-factor <n>', 'replicas of the topic and its .dlq when the worker creates them (1..10)', String(DEFAULT_REPLICATION_FACTOR))
@@ -27,6 +30,8 @@ export function registerWorkerCommand(program: CommandUnknownOpts, cli: ProgramB
     .option('--shutdown-timeout <duration>', 'on SIGTERM/SIGINT, give up waiting for in-flight work and the broker after this long, in seconds or as 30s, 1m (then exit 3)', '30s'));
   cli.action(command, async (ctx, flags) => {
     const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 64);
+    const batchSize = parseWholeNumber('--batch-size', flags.batchSize, 1, 1_000);
+    const batchMaxMs = parseWholeNumber('--batch-max-ms', flags.batchMaxMs, 1, 10_000);
     const sessionTimeoutMs = parseWholeNumber('--session-timeout', flags.sessionTimeout, 1_000, 300_000);
     const metricsPort = flags.metricsPort === undefined ? undefined : parseWholeNumber('--metrics-port', flags.metricsPort, 0, 65_535);
     const logFormat = parseLogFormat(flags.logFormat);
@@ -56,6 +61,8 @@ export function registerWorkerCommand(program: CommandUnknownOpts, cli: ProgramB
         kafka,
         group: flags.group ?? DEFAULT_GROUP,
         concurrency,
+        batchSize,
+        batchMaxMs,
         sessionTimeoutMs,
         topicPartitions,
         replicationFactor,
