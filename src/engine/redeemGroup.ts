@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { isTransientError } from '../shared/errors.js';
+import { isTransientError, RedeemctlError } from '../shared/errors.js';
 import { redeemOnce } from './redeem.js';
 import type { RedeemRequest, RedeemResult } from './types.js';
 
@@ -56,7 +56,7 @@ export interface GroupOptions {
 }
 
 /** A request raised an error that is not transient: thrown inside the transaction to roll it back. */
-class RequestFailed extends Error {
+class RequestFailed extends RedeemctlError {
   constructor(
     readonly index: number,
     readonly error: unknown,
