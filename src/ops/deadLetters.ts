@@ -6,11 +6,21 @@ import { kafkaRetry, throwawayGroup, topicOffsets } from '../kafka/opsClients.js
 import { readSnapshot, type PartitionRange, type Snapshot } from '../kafka/topicReader.js';
 import { checkSendRun, type SendRun } from './sendRun.js';
 
-// `dlq list` and `dlq redrive`. What has been redriven is the committed offset of one consumer
-// group per DLQ partition: everything below it went back; only messages at or after it are
+// `dlq list` and `dlq redrive`. What has been redriven is the committed offset of the redrive
+// group on each DLQ partition: everything below it went back; only messages at or after it are
 // candidates, so a second redrive sends nothing twice.
 
-export const REDRIVE_GROUP = 'redeemctl-dlq-redrive';
+/**
+ * The redrive group of one DLQ topic: one group per topic, so redrives of two topics (two
+ * deployments on one cluster) neither block each other as "another redrive is running" nor
+ * share marks.
+ */
+export function redriveGroup(dlqTopic: string): string {
+  return `${LEGACY_REDRIVE_GROUP}.${dlqTopic}`;
+}
+
+/** The one group every DLQ topic shared before; its marks still count where the topic's own group has none. */
+export const LEGACY_REDRIVE_GROUP = 'redeemctl-dlq-redrive';
 const PREVIEW_CHARS = 120;
 
 export interface DeadLetterView {
@@ -55,10 +65,20 @@ export function viewOf(settings: KafkaSettings, partition: number, message: Kafk
   };
 }
 
-/** The redrive group's committed offset per DLQ partition (-1: nothing redriven yet). */
+/**
+ * The redrive marks per DLQ partition (-1: nothing redriven yet): the topic's own group's
+ * committed offsets, and where it has none, what the shared group of older versions committed
+ * (so an upgrade does not send again what was already redriven).
+ */
 export async function redriveMarks(admin: Admin, dlqTopic: string): Promise<Map<number, number>> {
-  const [topic] = await kafkaRetry(() => admin.fetchOffsets({ groupId: REDRIVE_GROUP, topics: [dlqTopic] }));
-  return new Map((topic?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  const committed = async (groupId: string) => {
+    const [topic] = await kafkaRetry(() => admin.fetchOffsets({ groupId, topics: [dlqTopic] }));
+    return new Map((topic?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  };
+  const own = await committed(redriveGroup(dlqTopic));
+  const legacy = await committed(LEGACY_REDRIVE_GROUP);
+  for (const [partition, offset] of legacy) own.set(partition, Math.max(own.get(partition) ?? -1, offset));
+  return own;
 }
 
 /** Reads the DLQ up to its current end: from the start (list) or from the redrive marks (redrive). */
@@ -78,7 +98,7 @@ export async function readDeadLetters<T>(
     start: from === 'marks' ? Math.max(low, marks.get(partition) ?? -1) : low,
     end: high,
   }));
-  const groupId = from === 'marks' ? REDRIVE_GROUP : throwawayGroup('dlq-list');
+  const groupId = from === 'marks' ? redriveGroup(settings.dlqTopic) : throwawayGroup('dlq-list');
   try {
     return await readSnapshot(kafka, { topic: settings.dlqTopic, groupId, ranges, ...options }, (snapshot, consumer) =>
       use({ ...snapshot, exists: true, marks }, consumer),

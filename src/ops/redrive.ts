@@ -2,7 +2,7 @@ import type { KafkaSettings } from '../kafka/settings.js';
 import { connectOrExplain, groupState, openSession, topicOffsets, type KafkaSession } from '../kafka/opsClients.js';
 import { RedeemctlError, UsageError } from '../shared/errors.js';
 import { done, type Outcome } from '../shared/outcome.js';
-import { REDRIVE_GROUP, readDeadLetters, redrive, viewOf, type DeadLetterView } from './deadLetters.js';
+import { readDeadLetters, redriveGroup, redrive, viewOf, type DeadLetterView } from './deadLetters.js';
 import { auditingFailure, recordOperation, type OperatorAudit } from './operatorAudit.js';
 import type { SendRun } from './sendRun.js';
 import { routeForRedrive, selectForRedrive, type RedriveRoute } from './redriveSelection.js';
@@ -50,13 +50,14 @@ export async function redriveDeadLetters(settings: KafkaSettings, env: Record<st
     if (request.to !== undefined && !(await topicOffsets(session.admin, request.to))) {
       throw new UsageError(`--to ${request.to}: no such topic; name an existing topic to redrive to`);
     }
-    const busy = await groupState(session.admin, REDRIVE_GROUP);
-    if (busy.live) throw new RedriveBusyError(`Another dlq redrive is running (group ${REDRIVE_GROUP} is ${busy.state}); nothing sent. Try again when it is done.`);
+    const group = redriveGroup(settings.dlqTopic);
+    const busy = await groupState(session.admin, group);
+    if (busy.live) throw new RedriveBusyError(`Another dlq redrive is running (group ${group} is ${busy.state}); nothing sent. Try again when it is done.`);
     const run = await selectAndSend(session, settings, request, sending);
     const executed = request.execute && run.route.send.length > 0;
     return done({
       topic: settings.dlqTopic,
-      group: REDRIVE_GROUP,
+      group: redriveGroup(settings.dlqTopic),
       destination: run.route.destination,
       executed,
       candidates: run.candidates.length,

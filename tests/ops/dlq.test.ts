@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureDist, runBinary, type CliResult } from '../support/cliHarness.js';
 import { deadLetterHeaders, DLQ_HEADERS } from '../../src/kafka/deadLetter.js';
 import { headerText, readTopic } from '../support/eventsConsumer.js';
-import { createTopic, messageCount, producer, randomName } from '../support/eventsKafka.js';
+import { admin, createTopic, messageCount, producer, randomName } from '../support/eventsKafka.js';
 import { json, useEventsWorld } from '../support/eventsWorld.js';
 
 // `dlq list` and `dlq redrive` on dead letters written by hand exactly as the worker writes them
@@ -88,7 +88,8 @@ describe('dlq', () => {
 
     const one = await dlq('redrive', '--execute', '--reason', 'test', '--offset', '0:0', '--json');
     expect(one.code, one.stderr).toBe(0);
-    expect(json(one)).toMatchObject({ executed: true, selected: 1, redriven: 1, committed: [{ partition: 0, offset: '1' }] });
+    // One redrive group per DLQ topic, so redrives of two topics never block each other.
+    expect(json(one)).toMatchObject({ executed: true, selected: 1, redriven: 1, committed: [{ partition: 0, offset: '1' }], group: `redeemctl-dlq-redrive.${dlqTopic}` });
     const [back] = await readTopic(topic);
     expect(back!.value).toEqual(BINARY);
     expect(back!.keyBytes).toEqual(Buffer.from([0x01, 0x02]));
@@ -158,6 +159,17 @@ describe('dlq', () => {
     const audit = await cli(['audit', '--actor', 'op-dora', '--json']);
     expect(audit.code, audit.stderr).toBe(0);
     expect(json(audit)).toMatchObject({ total: 2, entries: [{ action: 'dlq_redrive', reason: 'their parser fixed' }, { action: 'dlq_redrive', reason: 'parser fixed' }] });
+  });
+
+  it('marks committed by the shared redrive group of older versions still count: nothing is sent twice after an upgrade', async () => {
+    const old = await createTopic('events-legacy');
+    const oldDlq = await createTopic('events-legacy', 1, `${old}.dlq`);
+    const p = await producer();
+    for (const value of ['first', 'second']) await p.send({ topic: oldDlq, messages: [{ partition: 0, value }] });
+    await (await admin()).setOffsets({ groupId: 'redeemctl-dlq-redrive', topic: oldDlq, partitions: [{ partition: 0, offset: '1' }] });
+    const r = await world().cli(['dlq', 'redrive', '--json'], { KAFKA_TOPIC: old });
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r)).toMatchObject({ candidates: 1, selected: 1, messages: [{ partition: 0, offset: '1' }] });
   });
 
   it('list on a topic without a dead-letter topic says so', async () => {
