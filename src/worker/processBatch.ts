@@ -22,10 +22,15 @@ export function createBatchHandler(deps: HandlerDeps, lag: ConsumerLag, onProces
     const { topic, partition, highWatermark, messages } = batch;
     const first = messages[0];
     if (first) lag.record(topic, partition, highWatermark, String(Number(first.offset) - 1));
-    const finish = async (processed: Processed) => {
-      resolveOffset(processed.offset);
-      lag.record(topic, partition, highWatermark, processed.offset);
-      onProcessed?.(processed);
+    // Every committed event is resolved and reported before the offsets are committed: a commit
+    // that fails (the broker restarting, a rebalance) must not leave the rest of a group's
+    // committed events unreported, to be seen again only as redeliveries.
+    const finish = async (...done: Processed[]) => {
+      for (const processed of done) {
+        resolveOffset(processed.offset);
+        lag.record(topic, partition, highWatermark, processed.offset);
+        onProcessed?.(processed);
+      }
       await commitOffsetsIfNecessary();
     };
 
@@ -42,7 +47,7 @@ export function createBatchHandler(deps: HandlerDeps, lag: ConsumerLag, onProces
         alone = Math.max(0, alone - 1);
       } else {
         const outcome = await handleGroup(deps, group);
-        for (const processed of outcome.processed) await finish(processed);
+        await finish(...outcome.processed);
         next += outcome.processed.length;
         alone = outcome.alone;
       }
