@@ -307,7 +307,8 @@ class ServerProcess {
   static async start(role: 'api' | 'bare', env: NodeJS.ProcessEnv, execArgv: string[] = []): Promise<ServerProcess> {
     const child = fork(SELF, [`--api-bench-server=${role}`], {
       env,
-      execArgv,
+      // the bench runs through tsx (--import tsx): the child needs the same loader, then any extra flags
+      execArgv: [...process.execArgv, ...execArgv],
       // stdout (one log line per published event) to /dev/null, as a log shipper would take it away
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
