@@ -144,10 +144,11 @@ describe('node:crypto and jose agree on random claims sets (fast-check)', () => 
   const signature = weighted(fc.constant('right'), fc.constant('other-key'), fc.constant('truncated'), fc.constant('empty'));
 
   it('the same principal or the same 401 words, token after token', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(NOW * 1000 + 400);
+    // the seed from the real clock, before the clock is frozen
     const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
     console.log(`hs256.test.ts fast-check seed: ${seed} (rerun with FC_SEED=${seed})`);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW * 1000 + 400);
     const other = new TextEncoder().encode('another-secret-of-at-least-32-bytes!!');
     await fc.assert(
       fc.asyncProperty(header, payload, signature, async (h, p, how) => {
