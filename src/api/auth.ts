@@ -1,8 +1,9 @@
 import { createPublicKey } from 'node:crypto';
-import { importSPKI, jwtVerify, type CryptoKey } from 'jose';
+import { importSPKI, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
 import { parseDuration } from '../shared/durations.js';
 import { UsageError } from '../shared/errors.js';
 import { isUuid } from '../shared/uuid.js';
+import { createHs256Verifier } from './hs256.js';
 
 /** Who is calling, from a verified token only: never from the body. */
 export interface Principal {
@@ -98,13 +99,26 @@ async function importPublicKey(pem: string): Promise<{ algorithm: 'RS256' | 'ES2
   return { algorithm, key: await importSPKI(spki, algorithm) };
 }
 
+export interface VerifierOptions {
+  /**
+   * Which code checks an HS256 token: node:crypto's HMAC (the default, src/api/hs256.ts) or
+   * jose's `jwtVerify` (kept as the reference the HMAC path is tested against). RS256 and ES256
+   * always go through jose.
+   */
+  hs256?: 'node-crypto' | 'jose';
+}
+
+/** The payload and header of a token whose signature and claims (iss, aud, exp, nbf, iat, max age) hold. */
+type VerifiedToken = { payload: JWTPayload; protectedHeader: ProtectedHeaderParameters };
+
 export function createVerifier(
   algorithm: TokenVerifier['algorithm'],
   key: CryptoKey | Uint8Array,
   claims: TokenClaimChecks = {},
+  verifierOptions: VerifierOptions = {},
 ): TokenVerifier {
   const maxAge = claims.maxAgeSeconds ?? DEFAULT_MAX_TOKEN_AGE_S;
-  const options = {
+  const options: JWTVerifyOptions = {
     algorithms: [algorithm],
     clockTolerance: CLOCK_TOLERANCE_S,
     requiredClaims: ['exp', 'iat', 'sub', 'merchant_id'],
@@ -112,34 +126,52 @@ export function createVerifier(
     ...(claims.issuer !== undefined && { issuer: claims.issuer }),
     ...(claims.audience !== undefined && { audience: claims.audience }),
   };
-  // jose imports a raw HMAC secret on every call (240 µs against 45 µs per verify here): once.
-  const ready =
-    key instanceof Uint8Array && algorithm === 'HS256'
-      ? crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
-      : Promise.resolve(key);
-  ready.catch(() => {});
+  const check = signatureAndClaims(algorithm, key, options, verifierOptions);
   return {
     algorithm,
     async verify(authorization) {
       const token = bearerToken(authorization);
-      let verified;
+      let verified: VerifiedToken;
       try {
-        verified = await jwtVerify(token, await ready, options);
+        verified = await check(token);
       } catch (error) {
         throw new AuthError(describeJoseError(error));
       }
-      const { payload, protectedHeader } = verified;
-      const typ = protectedHeader.typ;
-      if (typ !== undefined && !ACCEPTED_TYPES.has(String(typ).toLowerCase())) throw new AuthError('token type (typ) is not accepted: expected JWT or at+jwt');
-      if (payload.exp! - Date.now() / 1000 > maxAge + CLOCK_TOLERANCE_S) {
-        throw new AuthError('token lives too long: exp is further ahead than JWT_MAX_AGE allows');
-      }
-      if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new AuthError('token sub must be the member id (a uuid)');
-      const merchantId = payload.merchant_id;
-      if (typeof merchantId !== 'string' || !isUuid(merchantId)) throw new AuthError('token claim merchant_id must be a uuid');
-      return { userId: payload.sub.toLowerCase(), merchantId: merchantId.toLowerCase(), expiresAt: payload.exp! };
+      return principalOf(verified, maxAge);
     },
   };
+}
+
+/** The one check that differs by algorithm: everything before it (the header) and after it (the principal) is shared. */
+function signatureAndClaims(
+  algorithm: TokenVerifier['algorithm'],
+  key: CryptoKey | Uint8Array,
+  options: JWTVerifyOptions,
+  verifierOptions: VerifierOptions,
+): (token: string) => VerifiedToken | Promise<VerifiedToken> {
+  if (algorithm !== 'HS256' || !(key instanceof Uint8Array)) return (token) => jwtVerify(token, key, options);
+  if (key.length < MIN_SECRET_BYTES) throw new UsageError(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes long for HS256`);
+  if ((verifierOptions.hs256 ?? 'node-crypto') === 'node-crypto') {
+    const hs256 = createHs256Verifier(key, options);
+    return (token) => hs256.verify(token);
+  }
+  // jose imports a raw HMAC secret on every call (240 µs against 45 µs per verify here): once.
+  const ready = crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  ready.catch(() => {});
+  return async (token) => jwtVerify(token, await ready, options);
+}
+
+/** The checks jose does not make: typ, the lifetime cap, and who the member and merchant are. */
+function principalOf({ payload, protectedHeader }: VerifiedToken, maxAge: number): Principal {
+  const typ = protectedHeader.typ;
+  if (typ !== undefined && !ACCEPTED_TYPES.has(String(typ).toLowerCase())) throw new AuthError('token type (typ) is not accepted: expected JWT or at+jwt');
+  if (payload.exp! - Date.now() / 1000 > maxAge + CLOCK_TOLERANCE_S) {
+    throw new AuthError('token lives too long: exp is further ahead than JWT_MAX_AGE allows');
+  }
+  if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new AuthError('token sub must be the member id (a uuid)');
+  const merchantId = payload.merchant_id;
+  if (typeof merchantId !== 'string' || !isUuid(merchantId)) throw new AuthError('token claim merchant_id must be a uuid');
+  return { userId: payload.sub.toLowerCase(), merchantId: merchantId.toLowerCase(), expiresAt: payload.exp! };
 }
 
 function bearerToken(authorization: string | undefined): string {

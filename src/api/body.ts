@@ -48,7 +48,8 @@ function readLimited(req: IncomingMessage, limit: number): Promise<string> {
     };
     const onEnd = () => {
       cleanup();
-      resolve(Buffer.concat(chunks, size).toString('utf8'));
+      // a redemption request arrives in one chunk: no copy then
+      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8'));
     };
     const onError = (error: Error) => {
       cleanup();

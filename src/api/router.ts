@@ -11,8 +11,11 @@ export interface Route {
   methods: Partial<Record<string, Handler>>;
 }
 
+/** The parameters of a route without any: one shared, frozen object rather than a new one per request. */
+const NO_PARAMS: Record<string, string> = Object.freeze({});
+
 export function exact(path: string, methods: Route['methods']): Route {
-  return { name: path, match: (p) => (p === path ? {} : undefined), methods };
+  return { name: path, match: (p) => (p === path ? NO_PARAMS : undefined), methods };
 }
 
 /** `/redemptions/:event_id`: one path segment per parameter. */
@@ -43,21 +46,30 @@ export function createRouter(routes: Route[], metrics: ApiMetrics, logger: Logge
     const path = (req.url ?? '/').split('?')[0]!;
     let routeName = 'unmatched';
     try {
-      const route = routes.find((r) => r.match(path) !== undefined);
-      if (!route) throw new HttpError(404, `no such endpoint: ${req.method} ${path.slice(0, 100)}`);
+      const found = matching(routes, path);
+      if (!found) throw new HttpError(404, `no such endpoint: ${req.method} ${path.slice(0, 100)}`);
+      const { route, params } = found;
       routeName = route.name;
       const handler = route.methods[req.method ?? ''];
       if (!handler) {
         throw new HttpError(405, `method ${req.method} not allowed on ${route.name}`, { headers: { allow: Object.keys(route.methods).join(', ') } });
       }
-      await handler(req, res, route.match(path)!);
+      await handler(req, res, params);
     } catch (error) {
       respondToError(req, res, error, logger);
     } finally {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.requestDuration.observe({ method: req.method ?? '', route: routeName, status: String(res.statusCode) }, seconds);
+      metrics.observeRequest(req.method ?? '', routeName, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
+}
+
+/** The first route whose pattern matches, with its parameters (each route is matched once). */
+function matching(routes: Route[], path: string): { route: Route; params: Record<string, string> } | undefined {
+  for (const route of routes) {
+    const params = route.match(path);
+    if (params) return { route, params };
+  }
+  return undefined;
 }
 
 function respondToError(req: IncomingMessage, res: ServerResponse, error: unknown, logger: Logger): void {

@@ -9,7 +9,7 @@ import { getRedemption } from './getRedemption.js';
 import { health } from './health.js';
 import { sendJson } from './http.js';
 import { postRedemption } from './postRedemption.js';
-import { TrackedPublisher, type Publisher } from './publish.js';
+import { TrackedPublisher, type BatchingOptions, type Publisher } from './publish.js';
 import { createRouter, exact, pattern } from './router.js';
 import { ledgerStream } from './sse.js';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_MEMBER, DEFAULT_STREAM_MAX_MS, StreamLimits } from './streamLimits.js';
@@ -26,6 +26,8 @@ export interface ApiServerOptions {
   metrics?: ApiMetrics;
   bodyLimit?: number;
   publishTimeoutMs?: number;
+  /** How events are grouped into produce requests (src/api/publish.ts); the defaults suit serve. */
+  batching?: BatchingOptions;
   heartbeatMs?: number;
   healthTimeoutMs?: number;
   /** How long one /healthz probe is reused; default 1 s. */
@@ -72,7 +74,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const { logger } = options;
   const metrics = options.metrics ?? new ApiMetrics();
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
-  const publisher = new TrackedPublisher(options.publisher, publishTimeoutMs);
+  const publisher = new TrackedPublisher(options.publisher, publishTimeoutMs, options.batching);
   const feed = new LedgerFeed(options.database, {
     ...options.feed,
     onError: (message, error) => logger.warn(`[API] ${message}${error ? `: ${(error as Error).message ?? String(error)}` : ''}`),
