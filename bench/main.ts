@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { pgbenchBaseline } from './pgbench.js';
 import { measureEngine } from './engine.js';
 import { round } from './workload.js';
 
@@ -13,19 +12,7 @@ const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 const BENCHES: Record<string, () => Promise<object>> = {
   async engine() {
-    log('baseline: pgbench tpcb-like, 8 clients, 10 s');
-    const baseline = await pgbenchBaseline(8, 10);
-    const run = await measureEngine({ history: false, log });
-    return {
-      bench: 'engine',
-      requests_per_s: run.requestsPerSecond,
-      ledger_rows_per_s: run.ledgerRowsPerSecond,
-      pgbench_tps: baseline.tps,
-      ratio: round(run.requestsPerSecond / baseline.tps, 3),
-      goal: 'ratio >= 1.0',
-      run,
-      baseline,
-    };
+    return (await import('./engine.js')).engineBench(log);
   },
   async import() {
     // `npm run bench -- import [ROWS]`: 1,000,000 codes unless told otherwise.
