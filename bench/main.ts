@@ -15,21 +15,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
     return (await import('./engine.js')).engineBench(log);
   },
   async import() {
-    // `npm run bench -- import [ROWS]`: 1,000,000 codes unless told otherwise.
-    const rows = Number(process.argv[3] ?? 1_000_000);
-    const run = await (await import('./importBench.js')).measureImport(rows, log);
-    return {
-      bench: 'import',
-      rows,
-      copy_seconds: run.copy_seconds,
-      import_seconds: run.import_seconds,
-      ratio: round(run.copy_seconds / run.import_seconds, 3),
-      peak_rss_mb: run.peak_rss_mb,
-      goal: 'ratio >= 0.5, peak_rss_mb < 200',
-      floor_seconds: run.floor_seconds,
-      floor_ratio: round(run.floor_seconds / run.import_seconds, 3),
-      run,
-    };
+    return (await import('./importBench.js')).importBench(log);
   },
   async scale() {
     const empty = await measureEngine({ history: false, log });
