@@ -1,6 +1,6 @@
 import type { RawConnection } from '../db/database.js';
 import type { CodeRow } from './checkRow.js';
-import { ChunkFeed } from './chunkFeed.js';
+import { ChunkFeed, type ChunkFeedOptions } from './chunkFeed.js';
 import { insertPart, type PoolTarget } from './insertPool.js';
 import { copyIntoStagePart, createStagePart } from './stage.js';
 
@@ -29,6 +29,8 @@ export interface LoadPlan {
   checkpoint: () => void;
   /** Called once the file is read to its end, with the codes still to insert (the progress bar has nothing left to show). */
   onTail?: (codes: number) => void;
+  /** Tests only: smaller parts and fewer savepoints than the import's. */
+  limits?: { feed: ChunkFeedOptions; maxSavepoints: number };
 }
 
 export interface Loaded {
@@ -47,7 +49,8 @@ export interface Loaded {
  * Optimistic (a plain INSERT) until the first duplicate, careful (skipping duplicates) after it.
  */
 export async function loadFile(conn: RawConnection, rows: AsyncIterable<CodeRow[]>, plan: LoadPlan): Promise<Loaded> {
-  const feed = new ChunkFeed(rows, FEED);
+  const feed = new ChunkFeed(rows, plan.limits?.feed ?? FEED);
+  const maxSavepoints = plan.limits?.maxSavepoints ?? MAX_SAVEPOINTS;
   const loaded: Loaded = { inserted: 0, duplicates: false, stopped: false, parts: 0 };
   let tail = false;
   try {
@@ -64,7 +67,7 @@ export async function loadFile(conn: RawConnection, rows: AsyncIterable<CodeRow[
         tail = true;
         plan.onTail?.(feed.last.valid + feed.queuedValid());
       }
-      const optimistic = !loaded.duplicates && loaded.parts <= MAX_SAVEPOINTS;
+      const optimistic = !loaded.duplicates && loaded.parts <= maxSavepoints;
       const added = await insertPart(conn, part, plan.target, { optimistic, valid: feed.last.valid });
       loaded.inserted += added.inserted;
       loaded.duplicates ||= added.duplicates;
