@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { pgbenchBaseline } from './pgbench.js';
 import { measureEngine } from './engine.js';
 import { round } from './workload.js';
 
@@ -13,36 +12,10 @@ const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 const BENCHES: Record<string, () => Promise<object>> = {
   async engine() {
-    log('baseline: pgbench tpcb-like, 8 clients, 10 s');
-    const baseline = await pgbenchBaseline(8, 10);
-    const run = await measureEngine({ history: false, log });
-    return {
-      bench: 'engine',
-      requests_per_s: run.requestsPerSecond,
-      ledger_rows_per_s: run.ledgerRowsPerSecond,
-      pgbench_tps: baseline.tps,
-      ratio: round(run.requestsPerSecond / baseline.tps, 3),
-      goal: 'ratio >= 1.0',
-      run,
-      baseline,
-    };
+    return (await import('./engine.js')).engineBench(log);
   },
   async import() {
-    // `npm run bench -- import [ROWS]`: 1,000,000 codes unless told otherwise.
-    const rows = Number(process.argv[3] ?? 1_000_000);
-    const run = await (await import('./importBench.js')).measureImport(rows, log);
-    return {
-      bench: 'import',
-      rows,
-      copy_seconds: run.copy_seconds,
-      import_seconds: run.import_seconds,
-      ratio: round(run.copy_seconds / run.import_seconds, 3),
-      peak_rss_mb: run.peak_rss_mb,
-      goal: 'ratio >= 0.5, peak_rss_mb < 200',
-      floor_seconds: run.floor_seconds,
-      floor_ratio: round(run.floor_seconds / run.import_seconds, 3),
-      run,
-    };
+    return (await import('./importBench.js')).importBench(log);
   },
   async scale() {
     const empty = await measureEngine({ history: false, log });

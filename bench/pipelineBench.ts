@@ -192,8 +192,8 @@ async function scratchWorld(name: string, shape: WorkloadShape): Promise<{ datab
   const database = await openDatabase({ url, poolSize: shape.concurrency });
   try {
     await migrate(database);
+    // No VACUUM/ANALYZE: a worker meets a freshly seeded database as it is.
     const world = await seedBenchWorld(database.db, shape);
-    await sql`vacuum analyze`.execute(database.db);
     return { database, world };
   } catch (error) {
     await database.close().catch(() => {});

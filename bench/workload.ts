@@ -92,13 +92,20 @@ export async function seedBenchWorld(db: Kysely<Schema>, shape: WorkloadShape, n
   };
 }
 
-export function planRequests(world: BenchWorld, shape: WorkloadShape, runId: string): RedeemRequest[] {
+/**
+ * Which rewards the requests go to: `mix` alternates pool and plain rewards (the engine workload),
+ * `pool` and `plain` are its two halves on their own (the engine benchmark's per-half rates).
+ */
+export type RequestKinds = 'mix' | 'pool' | 'plain';
+
+export function planRequests(world: BenchWorld, shape: WorkloadShape, runId: string, kinds: RequestKinds = 'mix'): RedeemRequest[] {
   const random = seededRandom(shape.seed);
   const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
+  const onPool = (i: number) => (kinds === 'mix' ? i % 2 === 0 : kinds === 'pool');
   return Array.from({ length: shape.requests }, (_, i) => ({
     merchantId: world.merchantId,
     userId: pick(world.userIds),
-    rewardId: i % 2 === 0 ? pick(world.poolRewardIds) : pick(world.plainRewardIds),
+    rewardId: onPool(i) ? pick(world.poolRewardIds) : pick(world.plainRewardIds),
     quantity: random() < 0.6 ? 1 : 2 + Math.floor(random() * 9),
     eventId: `${runId}-${i}`,
     sourceType: 'bench',

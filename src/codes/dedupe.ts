@@ -12,8 +12,11 @@ export interface StageCounts {
  * nothing per code. Within the file the first line of a code wins and later lines name it; then a
  * code already in the pool (promo codes are unique per merchant, whatever the reward) is a
  * duplicate in pool, and the batch that brought it in is kept for the re-import message.
+ * `ownBatch`: the import's own batch, whose codes went into the pool while the file was read
+ * (importPool.ts): they are not "already in the pool".
  */
-export async function markDuplicates(conn: RawConnection, merchantId: string): Promise<void> {
+export async function markDuplicates(conn: RawConnection, merchantId: string, ownBatch: string | null): Promise<void> {
+  await conn.exec('analyze codes_stage');
   await conn.query(`
     update codes_stage s set kind = 'duplicate_in_file', first_line = d.first_line
     from (select code, min(line) as first_line from codes_stage where kind is null group by code having count(*) > 1) d
@@ -21,11 +24,10 @@ export async function markDuplicates(conn: RawConnection, merchantId: string): P
   await conn.query(
     `update codes_stage s set kind = 'duplicate_in_pool', pool_reward = p.reward_id, pool_batch = p.import_batch_id
      from reward_promo_code p
-     where p.merchant_id = $1::uuid and p.promo_code = s.code and s.kind is null`,
-    [merchantId],
+     where p.merchant_id = $1::uuid and p.promo_code = s.code and s.kind is null
+       and ($2::uuid is null or p.import_batch_id is distinct from $2::uuid)`,
+    [merchantId, ownBatch],
   );
-  // The report reads the problems in line order, a page at a time.
-  await conn.exec(`create index codes_stage_problems on codes_stage (line) where kind is not null`);
 }
 
 export async function countStage(conn: RawConnection): Promise<StageCounts> {

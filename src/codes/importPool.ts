@@ -7,12 +7,13 @@ import type { Progress } from '../shared/progress.js';
 import { signalName } from '../shared/signals.js';
 import { CodeCsv, inputSize } from './csvRows.js';
 import { fileSink } from './csvOut.js';
-import { countStage, earlierBatches, markDuplicates } from './dedupe.js';
+import { countStage, earlierBatches, markDuplicates, type StageCounts } from './dedupe.js';
 import { importMessage, type ImportResult } from './importResult.js';
 import type { PoolReward } from './poolReward.js';
-import { firstProblems, writeReport } from './problems.js';
-import { insertCodes } from './insertPool.js';
-import { createStage, stageRows } from './stage.js';
+import { firstProblems, gatherProblems, writeReport, type Problem } from './problems.js';
+import { finishBatch, insertBatch, insertStaged } from './insertPool.js';
+import { loadFile, type Loaded } from './loadFile.js';
+import { createStage } from './stage.js';
 
 export interface ImportRequest {
   file: string;
@@ -58,19 +59,23 @@ export class ImportInterruptedError extends OperatorAbortError {
 export const SHOWN_PROBLEMS = 10;
 
 /**
- * One transaction: stream the file into a staging table, mark duplicates in SQL, then either
- * insert every importable code with one INSERT … SELECT (the pool-count trigger fires once) under
- * a new import batch, or roll back: --dry-run, or invalid rows without --skip-invalid.
- * Imports of one merchant take turns (an advisory lock), so the duplicate check holds at insert.
+ * One transaction: stream the file into a staging table and, as it is read, into the pool (or
+ * only into the stage: --dry-run, or an import that asks before it writes); mark duplicates in SQL
+ * when any showed up; then commit the new codes under a new import batch, or roll back: --dry-run,
+ * invalid rows without --skip-invalid, nothing new. Imports of one merchant take turns (an
+ * advisory lock), so the duplicate checks hold at insert.
  * Interrupted (req.signal) before the commit, it rolls back and throws ImportInterruptedError.
  */
 export async function importCodes(database: Database, req: ImportRequest): Promise<ImportResult> {
   const size = await inputSize(req.file);
   const name = basename(req.file);
   const progress = req.progress;
+  // Without a question to ask first, the codes go into the pool as the file is read.
+  const streaming = !req.dryRun && !req.confirm;
+  const label = `reading ${name}`;
   const csv = new CodeCsv(req.file, name, {
     defaultLot: req.lot,
-    onProgress: (bytes, rows) => progress?.update({ label: `reading ${name}`, done: bytes, total: size, unit: 'bytes', detail: `${formatCount(rows)} rows` }),
+    onProgress: (bytes, rows) => progress?.update({ label, done: bytes, total: size, unit: 'bytes', detail: `${formatCount(rows)} rows` }),
   });
   const report = req.reportPath ? fileSink(req.reportPath, '--report', [req.file]) : null;
   const started = performance.now();
@@ -83,44 +88,37 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
     await conn.exec('begin');
     try {
       await conn.query(`select pg_advisory_xact_lock(hashtext('redeemctl codes import'), hashtext($1))`, [req.merchantId]);
-      // The duplicate checks hash and the insert sorts a million rows: in memory, not on disk.
+      // The duplicate checks hash and the inserts sort up to a million rows: in memory, not on disk.
       await conn.exec(`set local work_mem = '128MB'`);
       checkpoint();
-      phase = `reading ${name}`;
+      phase = label;
+      let batch = streaming ? await insertBatch(conn, { ...req, fileName: name }) : null;
+      const target = batch && { merchantId: req.merchantId, reward: req.reward, batchId: batch.id };
       await createStage(conn);
-      await stageRows(conn, untilAborted(csv.rows(), checkpoint));
+      const refused = () => csv.invalid > 0 && !req.skipInvalid;
+      const onTail = (codes: number) => progress?.phase(`importing ${formatCount(codes)} codes…`);
+      const loaded = await loadFile(conn, untilAborted(csv.rows(), checkpoint), { target, refused, checkpoint, onTail });
       if (csv.rowsRead === 0) throw new UsageError(`${name} has a header and no rows: there is nothing to import`);
       const staged = lap();
       checkpoint();
       phase = 'checking for duplicates';
-      progress?.phase(`checking ${formatCount(csv.rowsRead)} rows for duplicates…`);
-      await conn.exec('analyze codes_stage');
-      await markDuplicates(conn, req.merchantId);
-      const counts = await countStage(conn);
+      const counts = await countRows(conn, req, csv, loaded, batch?.id ?? null);
       const deduped = lap();
       const write = !req.dryRun && counts.importable > 0 && (counts.invalid === 0 || req.skipInvalid);
-      let batch: { id: string; created_at: Date } | null = null;
       checkpoint();
       phase = 'importing';
-      if (write) {
-        progress?.done();
-        await req.confirm?.({ importable: counts.importable, rowsRead: csv.rowsRead, reward: req.reward });
-        progress?.phase(`importing ${formatCount(counts.importable)} codes…`);
-        batch = await insertCodes(conn, { ...req, fileName: name, sha256: csv.sha256, rowsRead: csv.rowsRead, counts });
-        await recordImport(conn, req, { batchId: batch.id, fileName: name, sha256: csv.sha256, rowsRead: csv.rowsRead, counts });
-      }
+      if (write) batch = await writeImport(conn, req, { name, csv, counts, batch });
       const inserted = lap();
-      const problems = await firstProblems(conn, req.reward.id, SHOWN_PROBLEMS);
-      if (report) await writeReport(conn, req.reward.id, report);
+      const problems = await readProblems(conn, req, counts, report);
       const earlier = counts.importable === 0 && counts.duplicateInPool > 0 ? await earlierBatches(conn) : [];
       // The last moment to stop: after the commit the import is done.
       checkpoint();
       await conn.exec(write ? 'commit' : 'rollback');
       await report?.close();
       progress?.done();
-      const result = importResult(req, csv, counts, { write, batchId: batch?.id ?? null, problems });
+      const result = importResult(req, csv, counts, { write, batchId: write ? batch!.id : null, problems });
       result.seconds = { read_and_stage: staged, dedupe: round(deduped - staged), insert: round(inserted - deduped), total: lap() };
-      result.message = importMessage(result, earlier, batch?.created_at ?? null);
+      result.message = importMessage(result, earlier, write ? batch!.created_at : null);
       return result;
     } catch (error) {
       progress?.done();
@@ -137,11 +135,58 @@ export async function importCodes(database: Database, req: ImportRequest): Promi
   });
 }
 
+/**
+ * The counts. A file that went into the pool without meeting a duplicate needs no look at the
+ * stage: every valid row is in. Otherwise the duplicates are marked in the stage (SQL), and for
+ * an import that streamed, what it counts as importable must be what went in.
+ */
+async function countRows(conn: RawConnection, req: ImportRequest, csv: CodeCsv, loaded: Loaded, ownBatch: string | null): Promise<StageCounts> {
+  if (ownBatch && !loaded.duplicates && !loaded.stopped) {
+    return { importable: loaded.inserted, invalid: csv.invalid, duplicateInFile: 0, duplicateInPool: 0 };
+  }
+  req.progress?.phase(`checking ${formatCount(csv.rowsRead)} rows for duplicates…`);
+  await markDuplicates(conn, req.merchantId, ownBatch);
+  const counts = await countStage(conn);
+  if (ownBatch && !loaded.stopped && counts.importable !== loaded.inserted) {
+    throw new Error(`codes import: ${loaded.inserted} codes went into the pool but the stage counts ${counts.importable} importable`);
+  }
+  return counts;
+}
+
+/** Asks (if it must), writes what a streaming import has not written yet, the batch's counts and the audit row. */
+async function writeImport(
+  conn: RawConnection,
+  req: ImportRequest,
+  facts: { name: string; csv: CodeCsv; counts: StageCounts; batch: { id: string; created_at: Date } | null },
+): Promise<{ id: string; created_at: Date }> {
+  const { csv, counts } = facts;
+  let batch = facts.batch;
+  if (!batch) {
+    req.progress?.done();
+    await req.confirm?.({ importable: counts.importable, rowsRead: csv.rowsRead, reward: req.reward });
+    req.progress?.phase(`importing ${formatCount(counts.importable)} codes…`);
+    batch = await insertBatch(conn, { ...req, fileName: facts.name });
+    await insertStaged(conn, { merchantId: req.merchantId, reward: req.reward, batchId: batch.id });
+  }
+  await finishBatch(conn, batch.id, { sha256: csv.sha256, rowsRead: csv.rowsRead, counts });
+  await recordImport(conn, req, { batchId: batch.id, fileName: facts.name, sha256: csv.sha256, rowsRead: csv.rowsRead, counts });
+  return batch;
+}
+
+/** The first problems for the result, and all of them into --report; nothing to read when there are none. */
+async function readProblems(conn: RawConnection, req: ImportRequest, counts: StageCounts, report: ReturnType<typeof fileSink> | null): Promise<Problem[]> {
+  const any = counts.invalid + counts.duplicateInFile + counts.duplicateInPool > 0;
+  if (any) await gatherProblems(conn);
+  const problems = any ? await firstProblems(conn, req.reward.id, SHOWN_PROBLEMS) : [];
+  if (report) await writeReport(conn, req.reward.id, report, any);
+  return problems;
+}
+
 /** The import's audit row, in its transaction: it exists exactly when the codes do. */
 function recordImport(
   conn: RawConnection,
   req: ImportRequest,
-  facts: { batchId: string; fileName: string; sha256: string; rowsRead: number; counts: Awaited<ReturnType<typeof countStage>> },
+  facts: { batchId: string; fileName: string; sha256: string; rowsRead: number; counts: StageCounts },
 ): Promise<void> {
   const { counts } = facts;
   return recordAudit(conn, {
@@ -170,7 +215,7 @@ function recordImport(
 function importResult(
   req: ImportRequest,
   csv: CodeCsv,
-  counts: Awaited<ReturnType<typeof countStage>>,
+  counts: StageCounts,
   outcome: { write: boolean; batchId: string | null; problems: ImportResult['problems'] },
 ): ImportResult {
   return {

@@ -36,7 +36,7 @@ export async function createStage(conn: RawConnection): Promise<void> {
 export async function stageRows(conn: RawConnection, rows: AsyncIterable<CodeRow[]>): Promise<number> {
   if (!conn.copyFrom) throw new Error('this database connection cannot COPY (RawConnection.copyFrom is missing)');
   return conn.copyFrom(
-    'copy codes_stage (line, code, lot, partner, expires_at, expires_date, kind, problem) from stdin',
+    `copy codes_stage ${STAGE_COPY_COLUMNS} from stdin`,
     copyText(rows),
   );
 }
@@ -45,17 +45,41 @@ export async function stageRows(conn: RawConnection, rows: AsyncIterable<CodeRow
 async function* copyText(batches: AsyncIterable<CodeRow[]>): AsyncGenerator<string> {
   let chunk = '';
   for await (const batch of batches) {
-    for (const r of batch) {
-      chunk +=
-        `${r.line}\t${text(r.code)}\t${nullable(r.lot)}\t${nullable(r.partner)}\t${nullable(r.expiresAt)}\t` +
-        `${nullable(r.expiresDate)}\t${r.problem === null ? '\\N\t\\N' : `invalid\t${text(r.problem)}`}\n`;
-    }
+    for (const r of batch) chunk += copyLine(r);
     if (chunk.length >= 65_536) {
       yield chunk;
       chunk = '';
     }
   }
   if (chunk !== '') yield chunk;
+}
+
+/** The columns copyLine writes, in its order. */
+export const STAGE_COPY_COLUMNS = '(line, code, lot, partner, expires_at, expires_date, kind, problem)';
+
+/** One row as a line of COPY text (STAGE_COPY_COLUMNS). */
+export function copyLine(r: CodeRow): string {
+  return (
+    `${r.line}\t${text(r.code)}\t${nullable(r.lot)}\t${nullable(r.partner)}\t${nullable(r.expiresAt)}\t` +
+    `${nullable(r.expiresDate)}\t${r.problem === null ? '\\N\t\\N' : `invalid\t${text(r.problem)}`}\n`
+  );
+}
+
+/**
+ * A part of the staging table: a temporary table that inherits codes_stage, so a query of
+ * codes_stage reads every part and a chunk of the file can be read (and inserted) on its own
+ * without copying it anywhere (docs/codes.md, "How an import runs").
+ */
+export async function createStagePart(conn: RawConnection, index: number): Promise<string> {
+  const name = `codes_stage_${index}`;
+  await conn.exec(`create temp table ${name} () inherits (codes_stage) on commit drop`);
+  return name;
+}
+
+/** COPY of one part's rows (COPY text from copyLine). */
+export async function copyIntoStagePart(conn: RawConnection, part: string, pieces: AsyncIterable<string>): Promise<number> {
+  if (!conn.copyFrom) throw new Error('this database connection cannot COPY (RawConnection.copyFrom is missing)');
+  return conn.copyFrom(`copy ${part} ${STAGE_COPY_COLUMNS} from stdin`, pieces);
 }
 
 const SPECIAL = /[\\\t\n\r\u0000]/;

@@ -376,11 +376,12 @@ describe('codes import stopped part-way', () => {
     return rows[0]!;
   }
 
-  /** Is this database's import still streaming the file (COPY into the staging table)? */
+  /** Is this database's import still streaming the file (COPY into a part of the stage, or a part into the pool)? */
   async function copying(): Promise<boolean> {
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from pg_stat_activity
-      where datname = current_database() and state = 'active' and query ilike 'copy codes_stage%'`.execute(world.db);
+      where datname = current_database() and state = 'active' and pid <> pg_backend_pid()
+        and (query ilike 'copy codes_stage%' or query ilike '%insert into reward_promo_code%')`.execute(world.db);
     return rows[0]!.n > 0;
   }
 
