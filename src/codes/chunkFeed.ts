@@ -1,5 +1,6 @@
 import type { CodeRow } from './checkRow.js';
 import { copyLine } from './stage.js';
+import { RedeemctlError } from '../shared/errors.js';
 
 // The file, read ahead of the database: a producer turns the checked rows into COPY text, cut into
 // chunks of rows, while the import's one connection loads and inserts the chunk before. The import
@@ -32,7 +33,7 @@ type Item = { text: Buffer } | { end: ChunkTotals } | { done: true } | { error: 
 const PIECE_CHARS = 64 * 1024;
 
 /** The producer stopped because the consumer gave up (its error is the one that counts). */
-class FeedCancelled extends Error {}
+class FeedCancelled extends RedeemctlError {}
 
 export class ChunkFeed {
   private readonly items: Item[] = [];
@@ -135,7 +136,7 @@ export class ChunkFeed {
     while (!this.closed && this.queuedBytes >= this.options.maxChunkChars) {
       await new Promise<void>((resolve) => (this.wakeProducer = resolve));
     }
-    if (this.closed) throw new FeedCancelled();
+    if (this.closed) throw new FeedCancelled('the import stopped reading the file');
     this.push(item);
   }
 
