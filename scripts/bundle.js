@@ -9,10 +9,11 @@
 // - @electric-sql/pglite: it finds its WASM and data files next to its own module;
 // - pg-native: an optional native driver pg tries to load only when asked for;
 // - react-devtools-core: Ink imports it only when DEV=true;
-// - the CommonJS packages our code imports with `await import()` (kafkajs, pg, pg-copy-streams, prom-client):
-//   in a split bundle such a package becomes a chunk whose only export is `default`, so
-//   `const { Kafka, logLevel } = await import('kafkajs')` would get undefined. Left to Node, they
-//   get Node's own named exports for CommonJS, as under tsc.
+// - the CommonJS packages our code takes named exports from with `await import()` (kafkajs,
+//   pg-copy-streams, prom-client): in a split bundle such a package becomes a chunk whose only
+//   export is `default`, so `const { Kafka, logLevel } = await import('kafkajs')` would get
+//   undefined. Left to Node, they get Node's own named exports for CommonJS, as under tsc. pg is
+//   bundled: src/db/database.ts takes its `default` only (tests/architecture/bundle.test.ts).
 // dist/bundle/ is two folders below the package root, as src/shared/ is, so packageFile()
 // (src/shared/packageFiles.ts) finds sql/ and fixtures/ from either.
 import { build } from 'esbuild';
@@ -32,7 +33,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['@electric-sql/pglite', 'pg-native', 'react-devtools-core', 'kafkajs', 'pg', 'pg-copy-streams', 'prom-client'],
+  external: ['@electric-sql/pglite', 'pg-native', 'react-devtools-core', 'kafkajs', 'pg-copy-streams', 'prom-client'],
   // CommonJS dependencies (pg, kafkajs, pino) call require() for Node's own modules.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
   logLevel: 'warning',

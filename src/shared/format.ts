@@ -3,7 +3,10 @@
 // `--json` never goes through here: its
 // numbers stay raw and its times stay as the reports hold them. docs/output.md.
 
-const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+// Made on first use: building an Intl formatter loads ICU's number data, about 12 ms that a
+// command printing no number (`--help`) should not pay (docs/benchmarks.md, "start").
+let grouped: Intl.NumberFormat | undefined;
+const GROUPED = { format: (value: number | bigint) => (grouped ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })).format(value) };
 const FIXED = new Map<number, Intl.NumberFormat>();
 
 /**

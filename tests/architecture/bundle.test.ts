@@ -17,12 +17,22 @@ function sourceFiles(dir: string): string[] {
   );
 }
 
+/**
+ * Packages src/ takes named exports from through import(): `const { Kafka } = await import('kafkajs')`
+ * or a member of a Promise.all. Not counted: `(await import('pg')).default` (a chunk's default
+ * export is the whole CommonJS module, so it works bundled) and type positions (`import('pg').PoolClient`).
+ */
 function dynamicallyImportedPackages(): string[] {
   const found = new Set<string>();
   for (const file of sourceFiles(SRC)) {
-    for (const match of readFileSync(file, 'utf8').matchAll(/\bimport\('([^'.][^']*)'\)/g)) {
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/\bimport\('([^'.][^']*)'\)/g)) {
       const specifier = match[1]!;
-      if (!specifier.startsWith('node:')) found.add(specifier);
+      const after = text.slice(match.index! + match[0].length, match.index! + match[0].length + 10);
+      const before = text.slice(Math.max(0, match.index! - 7), match.index!);
+      const typePosition = after.startsWith('.');
+      const defaultOnly = before === '(await ' && after.startsWith(').default');
+      if (!specifier.startsWith('node:') && !typePosition && !defaultOnly) found.add(specifier);
     }
   }
   return [...found].sort();
