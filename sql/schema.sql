@@ -2132,6 +2132,12 @@ CREATE INDEX ledger_merchant_time ON public.reward_redemptions_ledger USING btre
 CREATE INDEX ledger_user_reward ON public.reward_redemptions_ledger USING btree (user_id, reward_id, redeemed_at) WHERE success;
 
 --
+-- Name: redemption_requests_batch; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX redemption_requests_batch ON public.redemption_requests USING btree (merchant_id, source_id) WHERE (source_type = 'batch'::text);
+
+--
 -- Name: redemption_requests_failed; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2142,12 +2148,6 @@ CREATE INDEX redemption_requests_failed ON public.redemption_requests USING btre
 --
 
 CREATE INDEX redemption_requests_merchant_time ON public.redemption_requests USING btree (merchant_id, created_at);
-
---
--- Name: redemption_requests_source; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX redemption_requests_source ON public.redemption_requests USING btree (source_type, source_id);
 
 --
 -- Name: reward_claim_marks_reward; Type: INDEX; Schema: public; Owner: -
