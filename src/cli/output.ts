@@ -1,4 +1,5 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type CliTable3 from 'cli-table3';
 import type { CliIO } from '../shared/io.js';
 
 // Human output: colour, tables, JSON and lines. Tables (docs/output.md):
@@ -93,6 +94,13 @@ function pad(text: string, width: number): string {
 
 // ---- bordered -----------------------------------------------------------------------------------
 
+// cli-table3 (with @colors/colors under it, 77 KB of the bundle) is loaded by the first bordered
+// table only: a command that draws none (`--help`, `--json`, a pipe) does not pay for it
+// (docs/benchmarks.md, "start"). Through Node's require, which neither tsc nor esbuild rewrites.
+const requireAtRunTime = createRequire(import.meta.url);
+let tableClass: typeof CliTable3 | undefined;
+const Table = (): typeof CliTable3 => (tableClass ??= requireAtRunTime('cli-table3') as typeof CliTable3);
+
 /** cli-table3's default padding: one space each side of a cell's content. */
 const PADDING = 2;
 
@@ -104,7 +112,7 @@ function borderedTable(io: CliIO, columns: ColumnSpec[], rows: string[][], withH
   const keep = fit?.keep ?? columns.map((_, i) => i);
   const wrap = (text: string, i: number) => (fit ? wrapText(text, fit.widths[i]!).join('\n') : text);
 
-  const t = new Table({
+  const t = new (Table())({
     ...(withHead ? { head: keep.map((c, i) => wrap(heads[c]!, i)) } : {}),
     ...(fit ? { colWidths: fit.widths.map((w) => w + PADDING) } : {}),
     style: { head: colour && withHead ? ['cyan'] : [], border: colour ? ['grey'] : [] },
