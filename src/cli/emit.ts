@@ -6,6 +6,7 @@ import type { TimeView } from '../shared/zonedTime.js';
 import type { CommandContext } from './context.js';
 import { listingCsv, type Listing } from './listing.js';
 import { note, writeJson, writeLine } from './output.js';
+import { writeRefusalHint, type RefusalKeys } from './hints.js';
 
 // The one printer of a finite command's outcome (docs/cli.md, docs/output.md): with --json (or
 // --output json) exactly one JSON document on stdout (the result as it is); with --output csv the
@@ -29,6 +30,11 @@ export interface EmitOptions<T> {
   stopped?: (result: T, signal: string) => string;
   /** A listing command: its rows, for --output csv (src/cli/listing.ts). */
   listing?: (result: T) => Listing<any>;
+  /**
+   * The keys the command was given: a refusal (a Refusal, `success: false`, a quote that would
+   * fail) is followed on stderr by the hint naming what shows why (src/cli/hints.ts).
+   */
+  refusal?: RefusalKeys;
 }
 
 export function emit<T>(ctx: CommandContext, outcome: Outcome<T | Refusal>, render: Render<T>, options: EmitOptions<T> = {}): number {
@@ -36,12 +42,14 @@ export function emit<T>(ctx: CommandContext, outcome: Outcome<T | Refusal>, rend
   if (ctx.json) writeJson(ctx.io, result);
   if (result instanceof Refusal) {
     if (!ctx.json) writeLine(ctx.io, result.line());
+    if (options.refusal) writeRefusalHint(ctx.io, result, options.refusal);
     return outcome.exitCode;
   }
   if (outcome.stoppedBy !== undefined && options.stopped) throw new OperatorAbortError(options.stopped(result, outcome.stoppedBy));
   if (ctx.format === 'csv' && options.listing) writeCsv(ctx, options.listing(result));
   else if (!ctx.json) writeLine(ctx.io, render(ctx.io, result, ctx.timeView));
   if (ctx.format !== 'table') for (const line of options.notesWithJson?.(result) ?? []) note(ctx.io, line);
+  if (options.refusal) writeRefusalHint(ctx.io, result, options.refusal);
   return outcome.exitCode;
 }
 

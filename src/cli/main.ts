@@ -1,7 +1,7 @@
 import { CommanderError, createProgram, type ProgramState } from './program.js';
 import { processIO, type CliIO } from '../shared/io.js';
 import { explainKafkaError, NotConfirmedError, OperatorAbortError, RedeemctlError } from '../shared/errors.js';
-import { commandWords, errorHint, hintCommanderErrors, writeHint } from './hints.js';
+import { commandWords, errorHint, writeHint } from './hints.js';
 
 /** Exit code for an unexpected failure (a bug or an unclassified server error), distinct from 0-3. */
 export const EXIT_UNEXPECTED = 4;
@@ -13,7 +13,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   // The command that ran, for the hint under an error it throws (`run redeemctl codes import --help`).
   let command: string | undefined;
   program.hook('preAction', (_program, action) => void (command = commandWords(action)));
-  hintCommanderErrors(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return state.exitCode;

@@ -19,6 +19,7 @@ import { registerConfigCommands } from './commands/config.js';
 import { applyProfile, type AppliedProfile } from './profile.js';
 import { registerCompleteCommand, registerCompletionCommand } from './commands/completion.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { hintCommanderErrors } from './hints.js';
 import { listingFormat } from './listing.js';
 import { quietIO } from './output.js';
 
@@ -71,7 +72,6 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     })
-    .showHelpAfterError('(run with --help for usage)')
     // Settings resolve flag, then environment (read from io.env, so tests stay hermetic), then default.
     .addOption(new Option('--database-url <url>', 'PostgreSQL server (env: DATABASE_URL; default: the embedded database)'))
     .addOption(new Option('--data-dir <dir>', 'folder of the embedded database (env: REDEEMCTL_DATA_DIR; default: .redeemctl)'))
@@ -128,6 +128,8 @@ export function createProgram(io: CliIO, state: ProgramState = { exitCode: 0 }):
   registerCompletionCommand(program, builder);
   registerCompleteCommand(program, builder);
   registerAuditCommand(program, builder);
+  // Once every command is registered: each usage error ends with the hint naming its own --help.
+  hintCommanderErrors(program);
   return program;
 }
 

@@ -11,6 +11,8 @@ import { redeemRequestFor } from './eventRequest.js';
 import { errorText, type Origin } from './workerLog.js';
 import type { Outcome } from './workerMetrics.js';
 
+type ParsedEvent = ReturnType<typeof parseRedemptionEvent>;
+
 /** A CONCURRENT_CONFLICT that outlived redeem()'s own retries: transient, so tried again. */
 class ConflictPersists extends RedeemctlError {
   override readonly retriable = true;
@@ -22,8 +24,12 @@ class ConflictPersists extends RedeemctlError {
  * partition first: the caller must then not resolve the offset. Redelivery is harmless: the
  * event id is the idempotency key of redeem_reward_with_points.
  */
-export async function handleMessage(deps: HandlerDeps, scope: MessageScope): Promise<Processed | null> {
-  const parsed = parseRedemptionEvent(scope.message.value);
+export async function handleMessage(
+  deps: HandlerDeps,
+  scope: MessageScope,
+  // The batch handler has read every message of its batch already (src/worker/processBatch.ts).
+  parsed: ParsedEvent = parseRedemptionEvent(scope.message.value),
+): Promise<Processed | null> {
   if (!parsed.ok) return handleUnreadable(deps, scope, parsed);
   const event = parsed.event;
   deps.log.processing(event, scope.origin);

@@ -40,7 +40,7 @@ export function createBatchHandler(deps: HandlerDeps, lag: ConsumerLag, onProces
       const group = alone > 0 ? [] : readableRun({ topic, partition, messages, parsed }, next, deps.batchSize);
       if (group.length < 2) {
         const message = messages[next]!;
-        const processed = await handleMessage(deps, { origin: { topic, partition, offset: message.offset }, message, active, heartbeat });
+        const processed = await handleMessage(deps, { origin: { topic, partition, offset: message.offset }, message, active, heartbeat }, parsed[next]);
         if (!processed) break;
         await finish(processed);
         next++;

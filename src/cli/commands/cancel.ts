@@ -3,7 +3,6 @@ import type { ProgramBuilder } from '../program.js';
 import { exactlyOne, parseChoice, parseWholeNumber, requireText } from '../parse.js';
 import { confirm } from '../confirm.js';
 import { emit } from '../emit.js';
-import { writeRefusalHint } from '../hints.js';
 
 // `cancel`, `use` and `unuse`: the engine's cancelAndUse (cancel through cancelUntilStopped, which
 // stops between chunks on Ctrl-C), whose verdict is the exit code.
@@ -45,9 +44,10 @@ function registerCancel(program: CommandUnknownOpts, cli: ProgramBuilder): void 
     const request = { merchantId, by, value, actor, reason, codes, forceUsed: options.forceUsed ?? false, dryRun: options.dryRun ?? false };
     const resume = commandLine(self);
     const outcome = await cancelUntilStopped(db, ctx.io, request, { chunkRows, commandLine: resume });
-    const code = emit(ctx, outcome, renderCancel, { stopped: (result, signal) => renderCancelStopped(result, signal, resume) });
-    writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl cancel' });
-    return code;
+    return emit(ctx, outcome, renderCancel, {
+      stopped: (result, signal) => renderCancelStopped(result, signal, resume),
+      refusal: { command: 'redeemctl cancel' },
+    });
   });
 }
 
@@ -70,9 +70,7 @@ function registerUse(program: CommandUnknownOpts, cli: ProgramBuilder, used: boo
     const { db, merchantId } = await ctx.scope();
     const request = { merchantId, by, value, used, actor, ...(options.note !== undefined && { note: options.note }) };
     const outcome = bySuccess(await setUsed(db, request));
-    const code = emit(ctx, outcome, renderUse);
-    writeRefusalHint(ctx.io, outcome.result, { command: `redeemctl ${command.name()}` });
-    return code;
+    return emit(ctx, outcome, renderUse, { refusal: { command: `redeemctl ${command.name()}` } });
   });
 }
 

@@ -3,7 +3,6 @@ import type { ProgramBuilder } from '../program.js';
 import { parseWholeNumber } from '../parse.js';
 import { UsageError } from '../../shared/errors.js';
 import { emit } from '../emit.js';
-import { writeRefusalHint } from '../hints.js';
 import { outputOption } from '../listing.js';
 
 // `members find` and `members show`: flags, then src/lookup/outcomes.ts. docs/lookup.md.
@@ -40,9 +39,7 @@ function registerShow(members: CommandUnknownOpts, cli: ProgramBuilder): void {
     const { renderMember } = await import('./render/members.js');
     const { db, merchantId } = await ctx.scope();
     const outcome = await memberCard(db, merchantId, key, limit);
-    const code = emit(ctx, outcome, renderMember);
-    writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl members show', user: key });
-    return code;
+    return emit(ctx, outcome, renderMember, { refusal: { command: 'redeemctl members show', user: key } });
   });
 }
 

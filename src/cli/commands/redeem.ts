@@ -2,7 +2,6 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { parseMode, parseWholeNumber, requireText } from '../parse.js';
 import { emit } from '../emit.js';
-import { writeRefusalHint } from '../hints.js';
 
 // `redeem` and `quote`: the member and reward by the keys typed, then the engine
 // (src/lookup/byKeys.ts). A key that names nothing is refused, exit 1 (docs/lookup.md).
@@ -32,9 +31,7 @@ function registerRedeem(program: CommandUnknownOpts, cli: ProgramBuilder): void 
     const { db, merchantId } = await ctx.scope();
     const request = { user: options.user, reward: options.reward, quantity, mode, eventId: options.eventId, actor, reason };
     const outcome = await redeemByKeys(db, merchantId, request);
-    const code = emit(ctx, outcome, renderRedeem);
-    writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl redeem', user: options.user, reward: options.reward });
-    return code;
+    return emit(ctx, outcome, renderRedeem, { refusal: { command: 'redeemctl redeem', user: options.user, reward: options.reward } });
   });
 }
 
@@ -52,9 +49,8 @@ function registerQuote(program: CommandUnknownOpts, cli: ProgramBuilder): void {
     const { renderQuote } = await import('./render/redeem.js');
     const { db, merchantId } = await ctx.scope();
     const outcome = await quoteByKeys(db, merchantId, { user: options.user, reward: options.reward, quantity });
-    const code = emit(ctx, outcome, (io, quoted) => renderQuote(io, options.reward, options.user, quoted));
-    writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl quote', user: options.user, reward: options.reward });
-    return code;
+    const refusal = { command: 'redeemctl quote', user: options.user, reward: options.reward };
+    return emit(ctx, outcome, (io, quoted) => renderQuote(io, options.reward, options.user, quoted), { refusal });
   });
 }
 

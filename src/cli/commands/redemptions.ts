@@ -2,7 +2,6 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { parseWholeNumber } from '../parse.js';
 import { emit } from '../emit.js';
-import { writeRefusalHint } from '../hints.js';
 import { outputOption } from '../listing.js';
 
 // `redemptions list`: flags, then src/lookup/outcomes.ts. docs/lookup.md.
@@ -25,9 +24,8 @@ function registerList(redemptions: CommandUnknownOpts, cli: ProgramBuilder): voi
     const { memberRedemptionListing, renderMemberRedemptions } = await import('./render/redemptions.js');
     const { db, merchantId } = await ctx.scope();
     const outcome = await memberRedemptionList(db, merchantId, { user: options.user, reward: options.reward, since, limit });
-    const code = emit(ctx, outcome, renderMemberRedemptions, { listing: memberRedemptionListing });
-    writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl redemptions list', user: options.user, reward: options.reward ?? '' });
-    return code;
+    const refusal = { command: 'redeemctl redemptions list', user: options.user, reward: options.reward ?? '' };
+    return emit(ctx, outcome, renderMemberRedemptions, { listing: memberRedemptionListing, refusal });
   });
 }
 

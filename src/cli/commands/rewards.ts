@@ -2,7 +2,6 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ProgramBuilder } from '../program.js';
 import { parseWholeNumber } from '../parse.js';
 import { emit } from '../emit.js';
-import { writeRefusalHint } from '../hints.js';
 import { outputOption } from '../listing.js';
 
 // `rewards list` and `rewards show`: flags, then src/lookup/outcomes.ts. docs/lookup.md.
@@ -34,9 +33,7 @@ function registerShow(rewards: CommandUnknownOpts, cli: ProgramBuilder): void {
     const { renderReward } = await import('./render/rewards.js');
     const { db, merchantId } = await ctx.scope();
     const outcome = await rewardCard(db, merchantId, key);
-    const code = emit(ctx, outcome, renderReward);
-    writeRefusalHint(ctx.io, outcome.result, { command: 'redeemctl rewards show', reward: key });
-    return code;
+    return emit(ctx, outcome, renderReward, { refusal: { command: 'redeemctl rewards show', reward: key } });
   });
 }
 
