@@ -503,11 +503,12 @@ end $$;
 --
 
 CREATE FUNCTION public.rd_claim_floor(p_reward_id uuid) RETURNS bigint
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-  select least(coalesce((select floor_id from reward_claim_floor where reward_id = p_reward_id), 0),
-               (select min(code_id) from reward_claim_marks where reward_id = p_reward_id))
-$$;
+begin
+  return least(coalesce((select floor_id from reward_claim_floor where reward_id = p_reward_id), 0),
+               (select min(code_id) from reward_claim_marks where reward_id = p_reward_id));
+end $$;
 
 --
 -- Name: rd_claim_mark_row(); Type: FUNCTION; Schema: public; Owner: -
@@ -1119,6 +1120,7 @@ end $$;
 
 CREATE FUNCTION public.redeem_reward_with_points(p_reward_id uuid, p_quantity integer, p_user_id uuid, p_merchant_id uuid, p_mode text DEFAULT 'calc'::text, p_event_id text DEFAULT NULL::text, p_source_type text DEFAULT 'api'::text, p_source_id text DEFAULT NULL::text, p_actor text DEFAULT NULL::text, p_reason text DEFAULT NULL::text, p_event_timestamp timestamp with time zone DEFAULT NULL::timestamp with time zone, p_replay_of text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_req       redemption_requests;
