@@ -48,6 +48,9 @@ const BENCHES: Record<string, () => Promise<object>> = {
   async start() {
     return (await import('./startBench.js')).measureStart(log);
   },
+  async function() {
+    return (await import('./functionBench.js')).measureFunction(log);
+  },
   async profile() {
     return (await import('./profileBench.js')).measureProfile(log);
   },

@@ -23,6 +23,12 @@ const ROWS = {
     goal: 'ratio ≥ 1.0, mix and each half',
     met: r.ratio >= 1 && r.ratio_pool >= 1 && r.ratio_no_pool >= 1,
   }),
+  function: (r) => ({
+    measured: `the SQL function driven by pgbench, ${r.clients} clients: pool ${n(r.pool_tps)} tps, no-pool ${n(r.no_pool_tps)} tps; CPU per transaction ${n(r.pool?.cpu_us_per_transaction)} / ${n(r.no_pool?.cpu_us_per_transaction)} µs`,
+    baseline: `tpcb-like ${n(r.tpcb_tps)} tps, ${n(r.tpcb?.cpu_us_per_transaction)} µs: ratio ${n(r.ratio_pool, 2)} / ${n(r.ratio_no_pool, 2)}`,
+    goal: 'pool and no-pool ≥ tpcb',
+    met: r.ratio_pool >= 1 && r.ratio_no_pool >= 1,
+  }),
   pipeline: (r) => ({
     measured: `${n(r.events_per_s)} events/s (groups of up to ${r.batch_size}); paced ${n(r.paced_rate)}/s: p50 ${n(r.e2e_ms?.p50)} ms, p99 ${n(r.e2e_ms?.p99)} ms`,
     baseline: `engine ${n(r.engine_requests_per_s)} requests/s: ratio ${n(r.ratio, 2)}`,
