@@ -1,5 +1,5 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { benchBroker } from './benchBroker.js';
+import { BENCH_BROKER_JVM_OPTS, benchBroker } from './benchBroker.js';
 import { envInt } from './envInt.js';
 import { randomBytes } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
@@ -721,6 +721,7 @@ export async function measureApi(log: (line: string) => void, options: ApiBenchO
       saturated_bare_rps: saturatedBareRps,
       ratio: round(saturatedApiRps / saturatedBareRps, 3),
       kafka: broker ? 'private broker' : 'KAFKA_BROKERS',
+      broker_jvm_opts: broker ? BENCH_BROKER_JVM_OPTS : null,
       saturated_api_rps_per_server_core: apiPerCore,
       saturated_bare_rps_per_server_core: barePerCore,
       per_core_ratio: round(apiPerCore / barePerCore, 3),

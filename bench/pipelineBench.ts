@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { benchBroker } from './benchBroker.js';
+import { BENCH_BROKER_JVM_OPTS, benchBroker } from './benchBroker.js';
 import { envInt } from './envInt.js';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -566,6 +566,7 @@ export async function measurePipeline(log: (line: string) => void, options: Pipe
 
     return {
       bench: 'pipeline',
+      broker_jvm_opts: broker ? BENCH_BROKER_JVM_OPTS : null,
       events: throughputIds.length,
       events_per_s: eventsPerSecond,
       engine_requests_per_s: engineRps,
