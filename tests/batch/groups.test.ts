@@ -29,7 +29,7 @@ afterAll(async () => {
 async function stateOf(world: BatchWorld, batchId: string, report?: string) {
   const m = world.scenario.merchantId;
   const line = (eventId: string) => Number(eventId.slice(batchId.length + 1));
-  const ledger = await sql<Record<string, unknown> & { event_id: string }>`
+  const ledger = await sql<Record<string, unknown> & { event_id: string; promo_code: string | null }>`
     select l.event_id, coalesce(u.email, u.tel) as member, r.reward_code, l.qty, l.promo_code, l.points_deducted, l.mode,
            l.success, l.error_code, l.reason
     from reward_redemptions_ledger l left join user_accounts u on u.id = l.user_id left join reward_master r on r.id = l.reward_id
