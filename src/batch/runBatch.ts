@@ -36,9 +36,10 @@ export interface BatchOptions {
   /** Called after every row; `done` of `total` rows. */
   onProgress?: (outcomes: Outcomes, total: number) => void;
   /**
-   * Aborted by SIGINT or SIGTERM: no further row (or group of rows) starts, those in flight finish,
-   * the batch is marked interrupted (its reason, the signal's name, is recorded) and the summary's status is
-   * `interrupted`. Checked between passes and between rows, not inside the first read of the file.
+   * Aborted by SIGINT or SIGTERM: no further row (or group of rows) starts, those in flight
+   * finish, the batch is marked interrupted (its reason, the signal's name, is recorded) and the
+   * summary's status is `interrupted`. Checked between passes and between rows, not inside the
+   * first read of the file.
    */
   signal?: AbortSignal | undefined;
   /** The command line that runs this batch again (recorded for `batch status`). */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_GROUP_SIZE } from '../../src/batch/grantGroup.js';
 import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
 import { createServerDatabase, type TestDatabase } from '../support/databases.js';
 import { findViolations } from '../support/invariants.js';
@@ -95,6 +96,14 @@ describe('--group-size', () => {
     expect(codes.size).toBeGreaterThanOrEqual(3);
     expect(s.state.codes.filter((c) => c.status === 'redeemed')).toHaveLength(5);
   }, 60_000);
+
+  it('defaults to DEFAULT_GROUP_SIZE, which the --json document names', async () => {
+    const world = await BatchWorld.create(handle.database.db, handle.url!);
+    const file = world.file('default.csv', ['email,reward_code', 'bob@b.test,TOTE']);
+    const r = await world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ group_size: DEFAULT_GROUP_SIZE, status: 'completed' });
+  });
 
   it.each([
     ['0', '--group-size must be a whole number from 1 to 500, got 0'],

@@ -10,8 +10,10 @@ import { UsageError } from '../../shared/errors.js';
 
 export const MAX_CONCURRENCY = 32;
 /**
- * Rows per database transaction: up to 500, so a group's locks are bounded by its time bound
- * rather than its size (docs/batch.md, "Groups"); the default is src/batch/grantGroup.ts's.
+ * Rows per database transaction (docs/batch.md, "Groups"): the time bound limits how long a group
+ * holds its locks; this limits the work a rolled-back group redoes. The default is written here,
+ * not imported: src/batch is loaded only once a batch command runs (--help stays light); it equals
+ * src/batch/grantGroup.ts's DEFAULT_GROUP_SIZE (tests/batch/groups.test.ts checks).
  */
 export const MAX_GROUP_SIZE = 500;
 const DEFAULT_GROUP_SIZE = '50';
