@@ -18,6 +18,8 @@ export interface BatchContext {
   actor: string;
   reason: string;
   concurrency: number;
+  /** Rows per database transaction while granting (1: each row its own, as redeem() does). */
+  groupSize: number;
   allOrNothing: boolean;
   resolver: KeyResolver;
   outcomes: Outcomes;

@@ -6,6 +6,7 @@ import { checkGivenBatchId, contentBatchId } from './batchId.js';
 import { beatHeartbeat, checkReuse, DEFAULT_HEARTBEAT_MS, finishBatch, readBatch, startBatch } from './batchRecord.js';
 import { checkRows, reportRefusal } from './checkRows.js';
 import type { BatchContext } from './context.js';
+import { DEFAULT_GROUP_SIZE } from './grantGroup.js';
 import { grantRows } from './grantRows.js';
 import { Outcomes } from './outcomes.js';
 import { buildPlan } from './preflight.js';
@@ -26,6 +27,8 @@ export interface BatchOptions {
   reason: string;
   mode: GrantMode;
   concurrency: number;
+  /** Rows granted per database transaction, 1..500 (default DEFAULT_GROUP_SIZE; docs/batch.md, "Groups"). */
+  groupSize?: number | undefined;
   dryRun: boolean;
   allOrNothing: boolean;
   batchId?: string | undefined;
@@ -33,9 +36,10 @@ export interface BatchOptions {
   /** Called after every row; `done` of `total` rows. */
   onProgress?: (outcomes: Outcomes, total: number) => void;
   /**
-   * Aborted by SIGINT or SIGTERM: no further row starts, the rows in flight finish, the batch is
-   * marked interrupted (its reason, the signal's name, is recorded) and the summary's status is
-   * `interrupted`. Checked between passes and between rows, not inside the first read of the file.
+   * Aborted by SIGINT or SIGTERM: no further row (or group of rows) starts, those in flight
+   * finish, the batch is marked interrupted (its reason, the signal's name, is recorded) and the
+   * summary's status is `interrupted`. Checked between passes and between rows, not inside the
+   * first read of the file.
    */
   signal?: AbortSignal | undefined;
   /** The command line that runs this batch again (recorded for `batch status`). */
@@ -60,6 +64,7 @@ export async function runBatch(db: Kysely<Schema>, options: BatchOptions): Promi
   const demand = resolveDemand(scan, resolver);
 
   const report = options.reportPath ? ReportFile.open(options.reportPath, options.file) : null;
+  const groupSize = options.groupSize ?? DEFAULT_GROUP_SIZE;
   const outcomes = new Outcomes(report, () => options.onProgress?.(outcomes, scan.rows));
   const ctx: BatchContext = {
     db,
@@ -71,6 +76,7 @@ export async function runBatch(db: Kysely<Schema>, options: BatchOptions): Promi
     actor: options.actor,
     reason: options.reason,
     concurrency: options.concurrency,
+    groupSize,
     allOrNothing: options.allOrNothing,
     resolver,
     outcomes,
@@ -89,7 +95,7 @@ export async function runBatch(db: Kysely<Schema>, options: BatchOptions): Promi
     report?.close();
   }
 
-  return summarize({ ...options, batchId, scan, outcomes, status, run, stoppedAtLine, elapsedMs: Date.now() - started });
+  return summarize({ ...options, groupSize, batchId, scan, outcomes, status, run, stoppedAtLine, elapsedMs: Date.now() - started });
 }
 
 /**

@@ -14,6 +14,8 @@ export interface BatchSummary {
   dry_run: boolean;
   all_or_nothing: boolean;
   mode: GrantMode;
+  /** Rows granted per database transaction (--group-size; 1: a transaction per row). */
+  group_size: number;
   /**
    * completed: every row went through (whatever each row's outcome); planned: a dry run;
    * refused: the all-or-nothing pre-check failed and nothing was granted; stopped: an
@@ -47,6 +49,7 @@ export interface SummaryParts {
   mode: GrantMode;
   dryRun: boolean;
   allOrNothing: boolean;
+  groupSize: number;
   reportPath?: string | undefined;
   scan: Scan;
   outcomes: Outcomes;
@@ -64,6 +67,7 @@ export function summarize(p: SummaryParts): BatchSummary {
     dry_run: p.dryRun,
     all_or_nothing: p.allOrNothing,
     mode: p.mode,
+    group_size: p.groupSize,
     status: p.status,
     run: p.run,
     rows: p.scan.rows,

@@ -50,8 +50,12 @@ afterAll(async () => {
 });
 
 async function batchRequests(batchId: string): Promise<number> {
+  return requestsOf(world, batchId);
+}
+
+async function requestsOf(of: BatchWorld, batchId: string): Promise<number> {
   const { rows } = await sql<{ n: number }>`
-    select count(*)::int as n from redemption_requests where source_type = 'batch' and source_id = ${batchId}`.execute(world.db);
+    select count(*)::int as n from redemption_requests where source_type = 'batch' and source_id = ${batchId}`.execute(of.db);
   return rows[0]!.n;
 }
 
@@ -137,5 +141,73 @@ describe('batch run killed with SIGKILL and run again', () => {
       `batch crash test: first run ~${firstRate} rows/s until SIGKILL at ${atKill} rows (${committed} committed); ` +
         `second run ${summary.rows_per_s} rows/s over ${ROWS} rows (${ROWS - committed} granted, ${committed} already granted)`,
     );
+  }, 120_000);
+
+  it('with explicit groups (--group-size 25, 3 in flight): every row granted exactly once, charged once, no code issued twice', async () => {
+    // A merchant of its own: the first test used up part of the pool.
+    const grouped = await BatchWorld.create(handle.database.db, handle.url!, { ...fixture(), merchant: { name: 'Crash Groups Co' } });
+    const csv =
+      ['email,tel,reward_code,quantity,mode,note']
+        .concat(
+          Array.from({ length: ROWS }, (_, i) => {
+            const r = row(i);
+            const byEmail = r.member.includes('@');
+            return `${byEmail ? r.member : ''},${byEmail ? '' : r.member},${r.reward},${r.quantity},${r.mode},g${i}`;
+          }),
+        )
+        .join('\n') + '\n';
+    const file = grouped.file('crash-groups.csv', csv);
+    const batchId = grouped.batchIdOf(csv);
+    const env = { DATABASE_URL: handle.url!, REDEEMCTL_ACTOR: 'tester', NO_COLOR: '1', REDEEMCTL_MERCHANT: grouped.scenario.merchantId };
+    const argv = ['batch', 'run', '--yes', file, '--reason', 'crash groups', '--group-size', '25', '--concurrency', '3'];
+    const before = await grouped.balances();
+
+    const child = spawn(process.execPath, [BIN, ...argv], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let committed: number;
+    try {
+      // Killed with groups in flight: their open transactions roll back on the server.
+      while ((await requestsOf(grouped, batchId)) < ROWS / 4) await new Promise((resolve) => setTimeout(resolve, 10));
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      committed = await requestsOf(grouped, batchId);
+      expect(committed).toBeLessThan(ROWS);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+
+    const second = await runBinary([...argv, '--json'], env, REPO_ROOT);
+    expect(second.code, second.stderr).toBe(0);
+    const summary = JSON.parse(second.stdout);
+    expect(summary).toMatchObject({ batch_id: batchId, status: 'completed', run: 2, group_size: 25, rows: ROWS, rows_done: ROWS, problem_count: 0 });
+    expect(summary.counts).toMatchObject({ granted: ROWS - committed, already_granted: committed, refused: 0, invalid: 0 });
+
+    // Every row: one request, succeeded, exactly its ledger rows; every balance charged once.
+    const byEvent = await effectsOfBatch(grouped.db, batchId);
+    expect(byEvent.size).toBe(ROWS);
+    const spent = new Map<string, number>();
+    for (let i = 0; i < ROWS; i++) {
+      const r = row(i);
+      const pool = r.reward === 'POOL';
+      expect(byEvent.get(`${batchId}:${i + 2}`)).toEqual({ event_id: `${batchId}:${i + 2}`, requests: 1, status: 'succeeded', ledger: pool ? r.quantity : 1, qty: r.quantity });
+      const email = `m${i % MEMBERS}@crash.test`;
+      if (r.mode === 'calc') spent.set(email, (spent.get(email) ?? 0) + r.quantity * (pool ? 10 : 5));
+    }
+    const after = await grouped.balances();
+    for (let m = 0; m < MEMBERS; m++) {
+      const email = `m${m}@crash.test`;
+      expect(after[email], email).toBe(before[email]! - (spent.get(email) ?? 0));
+    }
+    // No pool code issued twice: each redeemed code is the code of exactly one ledger row of the batch.
+    const codes = await sql<{ ledger_rows: number; distinct_codes: number; redeemed: number; twice: number }>`
+      select (select count(*) from reward_redemptions_ledger where source_id = ${batchId} and promo_code_id is not null)::int as ledger_rows,
+             (select count(distinct promo_code_id) from reward_redemptions_ledger where source_id = ${batchId} and promo_code_id is not null)::int as distinct_codes,
+             (select count(*) from reward_promo_code where merchant_id = ${grouped.scenario.merchantId}::uuid and status = 'redeemed')::int as redeemed,
+             (select count(*) from (select promo_code_id from reward_redemptions_ledger where promo_code_id is not null
+                and merchant_id = ${grouped.scenario.merchantId}::uuid group by promo_code_id having count(*) > 1) t)::int as twice`.execute(grouped.db);
+    const poolUnits = Array.from({ length: ROWS }, (_, i) => row(i)).filter((r) => r.reward === 'POOL').reduce((n, r) => n + r.quantity, 0);
+    expect(codes.rows[0]).toEqual({ ledger_rows: poolUnits, distinct_codes: poolUnits, redeemed: poolUnits, twice: 0 });
+    expect(await findViolations(grouped.db)).toEqual([]);
+    console.info(`batch crash test with groups: SIGKILL at ${committed} of ${ROWS} rows committed; second run ${summary.rows_per_s} rows/s`);
   }, 120_000);
 });

@@ -9,6 +9,14 @@ import { UsageError } from '../../shared/errors.js';
 // `batch run` and `batch status`: flags, then src/batch/runUntilStopped.ts or statusOutcome.ts.
 
 export const MAX_CONCURRENCY = 32;
+/**
+ * Rows per database transaction (docs/batch.md, "Groups"): the time bound limits how long a group
+ * holds its locks; this limits the work a rolled-back group redoes. The default is written here,
+ * not imported: src/batch is loaded only once a batch command runs (--help stays light); it equals
+ * src/batch/grantGroup.ts's DEFAULT_GROUP_SIZE (tests/batch/groups.test.ts checks).
+ */
+export const MAX_GROUP_SIZE = 500;
+const DEFAULT_GROUP_SIZE = '50';
 
 function registerRun(batch: CommandUnknownOpts, cli: ProgramBuilder): void {
   const command = batch
@@ -17,7 +25,8 @@ function registerRun(batch: CommandUnknownOpts, cli: ProgramBuilder): void {
     .argument('<file>', 'CSV with a header: user_id|email|tel, reward_id|reward_code, and optional quantity, mode, note')
     .option('--reason <text>', 'why (required; recorded with every row, after which a row\'s note is appended)')
     .option('--mode <mode>', 'calc (checks, points charged) or direct (free grant); a row\'s mode column overrides it', 'calc')
-    .option('--concurrency <n>', `rows in flight at once, 1..${MAX_CONCURRENCY}`, '4')
+    .option('--concurrency <n>', `rows (or groups of rows) in flight at once, 1..${MAX_CONCURRENCY}`, '4')
+    .option('--group-size <n>', `rows granted per database transaction, 1..${MAX_GROUP_SIZE} (1: a transaction per row)`, DEFAULT_GROUP_SIZE)
     .option('--all-or-nothing', 'check every row first (quotes, shared balances, pools, stock, limits); grant nothing if any would fail')
     .option('--dry-run', 'quote every row and show the outcome; write nothing')
     .option('--report <out>', 'write a per-row report CSV here, row by row as they finish')
@@ -28,6 +37,7 @@ function registerRun(batch: CommandUnknownOpts, cli: ProgramBuilder): void {
   cli.action(command, async (ctx, options, [file], self) => {
     const mode = parseMode(options.mode, ['calc', 'direct']) as 'calc' | 'direct';
     const concurrency = parseWholeNumber('--concurrency', options.concurrency, 1, MAX_CONCURRENCY);
+    const groupSize = parseWholeNumber('--group-size', options.groupSize, 1, MAX_GROUP_SIZE);
     const reason = requireText('--reason', options.reason, 'for a batch run (it is recorded with every row)');
     const actor = ctx.actor(options.actor);
     const heartbeatMs = parseWholeNumber('REDEEMCTL_BATCH_HEARTBEAT_MS', ctx.io.env.REDEEMCTL_BATCH_HEARTBEAT_MS ?? '5000', 100, 600_000);
@@ -44,6 +54,7 @@ function registerRun(batch: CommandUnknownOpts, cli: ProgramBuilder): void {
       reason,
       mode,
       concurrency,
+      groupSize,
       dryRun: options.dryRun ?? false,
       allOrNothing: options.allOrNothing ?? false,
       batchId: options.batchId,
