@@ -52,7 +52,7 @@ export async function ensureTopics(kafka: Kafka, plan: TopicPlan): Promise<strin
  * kafkajs's own waitForLeaders retries only LEADER_NOT_AVAILABLE; a KRaft broker can answer
  * UNKNOWN_TOPIC_OR_PARTITION for a moment after creating a topic, so poll the metadata instead.
  */
-async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+export async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -64,7 +64,10 @@ export interface WorkerOptions {
   sweepIntervalMs?: number;
 }
 
-/** How stop() ended: everything committed and the group left, or given up after the shutdown timeout. */
+/**
+ * How stop() ended: everything committed and the group left, or not: given up after the shutdown
+ * timeout, or ended at once because the consumer had crashed (the broker away) and committed nothing.
+ */
 export type StopOutcome = 'stopped' | 'timed_out';
 
 export interface WorkerHandle {
@@ -97,7 +100,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   const kafka = await createKafka(options.kafka, options.clientId ?? `redeemctl-worker`, options.env);
   if (options.createTopics !== false) await prepareTopics(kafka, options, log);
-  const consumer = kafka.consumer(consumerConfig(group, options));
+  const consumer = kafka.consumer(consumerConfig(group, options, abort.signal));
   const producer = kafka.producer({ allowAutoTopicCreation: true });
 
   let settle!: { resolve: () => void; reject: (error: unknown) => void };
@@ -105,13 +108,18 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   done.catch(() => {}); // a caller that never awaits it must not see an unhandled rejection
 
   let assignment: Record<string, number[]> = {};
+  // The crash kafkajs is restarting from, until the consumer joins its group again: a stop in that
+  // time commits nothing and leaves no group, however quickly it ends.
+  let crashed: { error: unknown } | undefined;
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    crashed = undefined;
     assignment = event.payload.memberAssignment;
     lag.retain(assignment);
     log.assigned(group, assignment);
   });
   consumer.on(consumer.events.CRASH, (event) => {
     log.consumerCrashed(event.payload.error, event.payload.restart);
+    crashed = { error: event.payload.error };
     if (event.payload.restart) return;
     metrics.up.set(0);
     lag.clear();
@@ -152,7 +160,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   const sweep = startExpirySweep(options.database.db, log, options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
   done.then(sweep.stop, sweep.stop);
-  const stop = stopper({ abort, consumer, producer, log, group, timeoutMs: options.shutdownTimeoutMs ?? 30_000 }, () => {
+  const stop = stopper({ abort, consumer, producer, log, group, timeoutMs: options.shutdownTimeoutMs ?? 30_000, crashed: () => crashed }, () => {
     metrics.up.set(0);
     lag.clear();
     settle.resolve();
@@ -179,6 +187,8 @@ interface StopParts {
   log: WorkerLog;
   group: string;
   timeoutMs: number;
+  /** The consumer's crash while kafkajs restarts it (undefined once it has joined again). */
+  crashed: () => { error: unknown } | undefined;
 }
 
 /**
@@ -200,19 +210,27 @@ function stopper(parts: StopParts, finished: () => void): () => Promise<StopOutc
       const timedOut = new Promise<'timed_out'>((resolve) => (timer = setTimeout(() => resolve('timed_out'), parts.timeoutMs)));
       const outcome = await Promise.race([graceful.then(() => 'stopped' as const), timedOut]).catch((error: unknown) => error);
       clearTimeout(timer);
-      if (outcome === 'stopped') parts.log.stopped(parts.group);
+      // A consumer that had crashed (the broker away) disconnects at once, but it committed
+      // nothing and left no group: that is the broker-down stop, not a graceful one.
+      const crash = outcome === 'stopped' ? parts.crashed() : undefined;
+      if (outcome === 'stopped' && !crash) parts.log.stopped(parts.group);
       else {
         graceful.catch(() => {});
-        parts.log.stopAbandoned(parts.group, parts.timeoutMs, outcome === 'timed_out' ? undefined : outcome);
+        parts.log.stopAbandoned(parts.group, parts.timeoutMs, crash ? crash.error : outcome === 'timed_out' ? undefined : outcome);
       }
       finished();
-      return outcome === 'stopped' ? 'stopped' : 'timed_out';
+      return outcome === 'stopped' && !crash ? 'stopped' : 'timed_out';
     })());
 }
 
-function consumerConfig(group: string, options: WorkerOptions): ConsumerConfig {
+function consumerConfig(group: string, options: WorkerOptions, stopping: AbortSignal): ConsumerConfig {
   return {
     groupId: group,
+    // kafkajs restarts a crashed consumer on a timer, and a crash can land after stop(): a restart
+    // begun before the stop (the broker was already down) fails once the consumer has been
+    // disconnected, and its restart timer would then keep a stopped worker's process alive,
+    // reconnecting forever. Once stopping, a crash is final. (retries: kafkajs's consumer default.)
+    retry: { retries: 5, restartOnFailure: async () => !stopping.aborted },
     sessionTimeout: options.sessionTimeoutMs ?? 10_000,
     heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
     // Bounds how long stop() waits for an idle long-poll fetch.

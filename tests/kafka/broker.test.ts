@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { waitForLeaders } from '../../src/kafka/topics.js';
 
 // the global setup provides it; KAFKA_BROKERS covers a run without that setup
 const brokers: string = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS ?? '';
@@ -59,9 +60,10 @@ beforeAll(async () => {
   await admin.connect();
   const created = await admin.createTopics({
     topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
-    waitForLeaders: true,
   });
   expect(created).toBe(true);
+  // kafkajs's waitForLeaders retries LEADER_NOT_AVAILABLE only (see src/kafka/topics.ts).
+  await waitForLeaders(admin, [topic], 30_000);
 });
 
 afterAll(async () => {

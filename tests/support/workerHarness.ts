@@ -8,6 +8,7 @@ import { EventPublisher } from '../../src/kafka/publisher.js';
 import type { Schema } from '../../src/db/schema.js';
 import { newEvent, type RedemptionEvent } from '../../src/kafka/redemptionEvent.js';
 import type { KafkaSettings } from '../../src/kafka/settings.js';
+import { waitForLeaders } from '../../src/kafka/topics.js';
 import { createLogger, type LogFormat } from '../../src/shared/logger.js';
 import { startWorker, type Processed, type WorkerHandle, type WorkerOptions } from '../../src/worker/worker.js';
 import type { FixtureInput } from '../../src/demo/fixtureSchema.js';
@@ -59,8 +60,10 @@ export class KafkaKit {
         { topic, numPartitions: partitions, replicationFactor: 1 },
         { topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1, configEntries: dlqConfig },
       ],
-      waitForLeaders: true,
     });
+    // Not kafkajs's waitForLeaders: it retries LEADER_NOT_AVAILABLE only, and a KRaft broker under
+    // load answers UNKNOWN_TOPIC_OR_PARTITION for a moment after the creation (a CI run failed so).
+    await waitForLeaders(admin, [topic, `${topic}.dlq`], 30_000);
     this.topics.add(topic).add(`${topic}.dlq`);
   }
 

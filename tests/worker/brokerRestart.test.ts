@@ -17,6 +17,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import { startWorker, type Processed, type WorkerHandle } from '../../src/worker/worker.js';
 import { Scenario, useTestDatabase } from '../support/scenario.js';
 import { captureLog, committedToEnd, eventFor, metricValue, names, pollUntil, recorded, workerFixture, wrongEffects } from '../support/workerHarness.js';
+import { waitForLeaders } from '../../src/kafka/topics.js';
 
 /** What scripts/kafka-broker.js exports (plain JavaScript; the parts used here). */
 interface BrokerHandle {
@@ -61,8 +62,9 @@ beforeAll(async () => {
       { topic, numPartitions: 3, replicationFactor: 1 },
       { topic: settings.dlqTopic, numPartitions: 1, replicationFactor: 1 },
     ],
-    waitForLeaders: true,
   });
+  // kafkajs's waitForLeaders retries LEADER_NOT_AVAILABLE only (see src/kafka/topics.ts).
+  await waitForLeaders(admin, [topic, settings.dlqTopic], 30_000);
   publisher = await EventPublisher.connect(settings, 'broker-restart-publisher');
   worker = await startWorker({
     database: test().database,
