@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './tests/support/slowFirstSequencer.js';
 
 export default defineConfig({
   test: {
@@ -9,6 +10,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration tests share one PostgreSQL server; each file has its own database.
-    sequence: { concurrent: false },
+    sequence: { concurrent: false, sequencer: SlowFirstSequencer },
   },
 });
