@@ -20,6 +20,20 @@ export const DEFAULT_GROUP_SIZE = 50;
  */
 export const GROUP_MAX_MS = 50;
 
+/**
+ * A group's rows by member id, each member's rows still in file order (the sort is stable). A
+ * row's member wallet stays locked until its group commits, so two groups in flight that met the
+ * same two members in opposite orders waited on each other until PostgreSQL's deadlock timeout
+ * (1 s) and one was rolled back and run again: measured on 20,000 rows over 2,000 members, 18
+ * deadlocks and 615 rows/s with groups of 50 against 885 one row at a time. Taken in one order by
+ * every group, the wallets can only make a group wait for another's commit, never both for each
+ * other (the engine's lock order, docs/engine.md, puts wallets before the counters). With one
+ * group at a time nothing runs beside it, and file order is kept.
+ */
+function inMemberOrder(rows: readonly ReadyRow[]): ReadyRow[] {
+  return [...rows].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+}
+
 /** Shared by the slots of one pass: where an all-or-nothing run met a refusal. */
 export interface GrantPass {
   /** An all-or-nothing run met a refusal while granting (the residual race of docs/batch.md). */
@@ -81,7 +95,7 @@ function sendGroup(ctx: BatchContext, rows: readonly ReadyRow[], pass: GrantPass
  * slot ends only when every row has an outcome, so a signal never leaves half a group unreported.
  */
 export async function grantGroup(ctx: BatchContext, rows: readonly ReadyRow[], pass: GrantPass, skipWhy: () => string): Promise<void> {
-  let rest = rows;
+  let rest = ctx.concurrency > 1 ? inMemberOrder(rows) : rows;
   while (rest.length > 0) {
     // Checked before every transaction: another slot may have met a refusal meanwhile.
     if (pass.stoppedAtLine !== null) {

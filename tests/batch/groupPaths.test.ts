@@ -70,6 +70,11 @@ describe('a group stopped by CONCURRENT_CONFLICT', () => {
     const run = world.cli('batch', 'run', '--yes', file, '--reason', 'r', '--group-size', '10', '--concurrency', '1', '--json');
     // Lines 2 and 3 committed as a group: line 4 is being retried alone. Let its codes go.
     await until('the rows before the conflict', async () => (await committed([`${batchId}:2`, `${batchId}:3`])) === 2);
+    // Line 4 meets the held codes whether the first group reached it or its 50 ms bound ended the
+    // group after line 3 (then line 4 opens the next group and stops it at once): give it that time
+    // before the codes go, or a late line 4 found them free and ran in a group (a flaky run).
+    // (Short: line 4's own retries, about 1.6 s in all, must outlast the hold.)
+    await new Promise((resolve) => setTimeout(resolve, 200));
     await codes.query('rollback');
     const r = await run;
     expect(r.code, r.stderr).toBe(0);
