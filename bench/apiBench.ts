@@ -1,9 +1,10 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { BENCH_BROKER_JVM_OPTS, benchBroker } from './benchBroker.js';
+import { machineCpu, processCpu } from './machineCpu.js';
 import { envInt } from './envInt.js';
 import { randomBytes } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -410,29 +411,6 @@ class ServerProcess {
   }
 }
 
-/** CPU seconds (user + system) of one process, from /proc; null when unreadable. */
-function processCpu(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
-/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
-function machineBusy(): number | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    return (total - (fields[3] ?? 0) - (fields[4] ?? 0)) / 100;
-  } catch {
-    return null;
-  }
-}
-
 function uptimeLine(): string {
   const out = spawnSync('uptime', { encoding: 'utf8' });
   return out.status === 0 ? out.stdout.trim() : `load average: ${loadavg().map((v) => v.toFixed(2)).join(', ')}`;
@@ -447,11 +425,11 @@ interface PhaseLoad {
 
 function loadMeter(brokerPid: number | undefined) {
   const t0 = performance.now();
-  const machine = machineBusy();
+  const machine = machineCpu()?.busy ?? null;
   const broker = processCpu(brokerPid);
   return (): PhaseLoad => {
     const seconds = (performance.now() - t0) / 1000;
-    const machineNow = machineBusy();
+    const machineNow = machineCpu()?.busy ?? null;
     const brokerNow = processCpu(brokerPid);
     return {
       loadavg_1m: round(loadavg()[0]!),

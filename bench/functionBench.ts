@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +7,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { migrate } from '../src/db/migrations.js';
 import { openDatabase } from '../src/db/database.js';
+import { machineCpu } from './machineCpu.js';
+import { withTpcbDatabase } from './pgbench.js';
 import { dropDatabase, recreateDatabase, serverUrl, urlFor } from './scratch.js';
 import { ENGINE_SHAPE, planRequests, round, seedBenchWorld, type WorkloadShape } from './workload.js';
 
@@ -31,17 +33,6 @@ select redeem_reward_with_points(reward_id, quantity, user_id, merchant_id, 'cal
 from bench_requests where n = (select n from bench_requests where ${pool ? '' : 'not '}pool and n >= :n order by n limit 1);
 `;
 
-/** Machine-wide busy CPU time in ms (every process: PostgreSQL, pgbench, the WAL writer), Linux only. */
-function busyCpuMs(): number | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq] = fields as number[];
-    return ((user! + nice! + system! + irq! + softirq!) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
-
 interface Phase {
   tps: number;
   transactions: number;
@@ -50,14 +41,14 @@ interface Phase {
 }
 
 async function pgbench(args: string[], url: string): Promise<Phase> {
-  const before = busyCpuMs();
+  const before = machineCpu();
   const { stdout } = await run('pgbench', ['-n', '-c', String(CLIENTS), '-j', String(Math.min(CLIENTS, 4)), '-T', String(SECONDS), ...args, url], { maxBuffer: 16 << 20 });
-  const after = busyCpuMs();
+  const after = machineCpu();
   const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
   const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1]);
   const failed = Number(/number of failed transactions: (\d+)/.exec(stdout)?.[1] ?? 0);
   if (!Number.isFinite(tps) || !Number.isFinite(transactions)) throw new Error(`could not read pgbench's output:\n${stdout}`);
-  const cpu = before !== null && after !== null && transactions > 0 ? round(((after - before) * 1000) / transactions, 0) : null;
+  const cpu = before !== null && after !== null && transactions > 0 ? round(((after.busy - before.busy) * 1_000_000) / transactions, 0) : null;
   return { tps: round(tps, 1), transactions, failed, cpu_us_per_transaction: cpu };
 }
 
@@ -100,15 +91,8 @@ async function freshCopy(): Promise<string> {
   return urlFor(COPY);
 }
 
-async function tpcbPhase(): Promise<Phase> {
-  const name = 'redeemctl_bench_fn_tpcb';
-  const url = await recreateDatabase(name);
-  try {
-    await run('pgbench', ['-i', '-q', '-s', '10', url], { maxBuffer: 16 << 20 });
-    return await pgbench(['-b', 'tpcb-like'], url);
-  } finally {
-    await dropDatabase(name);
-  }
+function tpcbPhase(): Promise<Phase> {
+  return withTpcbDatabase('redeemctl_bench_fn_tpcb', (url) => pgbench(['-b', 'tpcb-like'], url));
 }
 
 export async function measureFunction(log: (line: string) => void): Promise<object> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BENCH_BROKER_JVM_OPTS, benchBroker } from './benchBroker.js';
+import { machineCpu, processCpu } from './machineCpu.js';
 import { envInt } from './envInt.js';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql, type Kysely } from 'kysely';
@@ -80,31 +80,6 @@ function percentiles(values: number[]): Percentiles {
 }
 
 const mean = (values: number[]) => (values.length === 0 ? NaN : round(values.reduce((a, b) => a + b, 0) / values.length));
-
-/** CPU seconds of the whole machine (busy and total, all cores) from /proc/stat; null off Linux. */
-function machineCpu(): { busy: number; total: number } | null {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    const fields = line.trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
-    const hz = 100;
-    return { busy: (total - idle) / hz, total: total / hz };
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds (user + system) of one process, from /proc/<pid>/stat; null when unreadable. */
-function processCpu(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
 
 /** What the machine and this run's processes did during one phase. */
 interface PhaseLoad {

@@ -4,10 +4,9 @@ import { migrate } from '../src/db/migrations.js';
 import { openDatabase } from '../src/db/database.js';
 import type { Schema } from '../src/db/schema.js';
 import { redeemOnce } from '../src/engine/redeem.js';
+import { withTpcbDatabase } from './pgbench.js';
 import { dropDatabase, recreateDatabase, urlFor } from './scratch.js';
 import { ENGINE_SHAPE, planRequests, round, seedBenchWorld } from './workload.js';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 
 // The `profile` benchmark (docs/benchmarks.md, "profile"): what one redemption costs PostgreSQL,
 // statement by statement, beside what one pgbench tpcb-like transaction costs, in units the
@@ -129,11 +128,8 @@ async function profileRedemptions(url: string, log: (line: string) => void) {
 }
 
 /** pgbench's tpcb-like transaction, through one connection: WAL per transaction, and the same per-statement sums. */
-async function profileTpcb(log: (line: string) => void) {
-  const name = 'redeemctl_bench_profile_tpcb';
-  const url = await recreateDatabase(name);
-  try {
-    await promisify(execFile)('pgbench', ['-i', '-q', '-s', '10', url], { maxBuffer: 16 << 20 });
+function profileTpcb(log: (line: string) => void) {
+  return withTpcbDatabase('redeemctl_bench_profile_tpcb', async (url) => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
@@ -156,9 +152,7 @@ async function profileTpcb(log: (line: string) => void) {
     } finally {
       await client.end();
     }
-  } finally {
-    await dropDatabase(name);
-  }
+  });
 }
 
 export async function measureProfile(log: (line: string) => void): Promise<object> {
