@@ -29,7 +29,7 @@ export async function grantRows(ctx: BatchContext, signal?: AbortSignal): Promis
   const pass: GrantPass = { stoppedAtLine: null, interrupted: false };
   const pool = new TaskPool(ctx.concurrency);
   const skipWhy = () => `not run: line ${pass.stoppedAtLine} was refused and the batch is all-or-nothing`;
-  let slice: Sorted[] = [];
+  let slice: SliceRow[] = [];
   let toSend = 0;
   const dispatch = async () => {
     const rows = slice;
@@ -44,8 +44,9 @@ export async function grantRows(ctx: BatchContext, signal?: AbortSignal): Promis
       for (const sorted of await sortChunk(ctx, chunk)) {
         // Rows are reported in file order: once one is left out, every later one is too.
         if (signal?.aborted) break reading;
-        slice.push(sorted);
-        if ('ready' in sorted && !storedFor(sorted.ready)) toSend++;
+        const send = 'ready' in sorted && !storedFor(sorted.ready);
+        slice.push({ sorted, send });
+        if (send) toSend++;
         if (toSend === ctx.groupSize || slice.length >= MAX_SLICE_ROWS) await dispatch();
       }
     }
@@ -59,16 +60,22 @@ export async function grantRows(ctx: BatchContext, signal?: AbortSignal): Promis
   return pass;
 }
 
+/** A row read and not yet dispatched; `send`: ready and not done by an earlier run (decided once, as it is read). */
+interface SliceRow {
+  sorted: Sorted;
+  send: boolean;
+}
+
 /**
  * Reports the rows of a slice that are not sent (invalid, an unknown key, done by an earlier run,
  * or after an all-or-nothing refusal) and returns those to send, in file order.
  */
-function reportUnsent(ctx: BatchContext, slice: readonly Sorted[], pass: GrantPass, skipWhy: () => string): ReadyRow[] {
+function reportUnsent(ctx: BatchContext, slice: readonly SliceRow[], pass: GrantPass, skipWhy: () => string): ReadyRow[] {
   const group: ReadyRow[] = [];
-  for (const sorted of slice) {
+  for (const { sorted, send } of slice) {
     if ('invalid' in sorted) ctx.outcomes.add(invalidRow(sorted.invalid));
     else if ('unknown' in sorted) ctx.outcomes.add(unknownKey(sorted.unknown, sorted.missing));
-    else if (storedFor(sorted.ready)) ctx.outcomes.add(engineResult(sorted.ready.row, sorted.ready.stored!.result));
+    else if (!send) ctx.outcomes.add(engineResult(sorted.ready.row, sorted.ready.stored!.result));
     else if (pass.stoppedAtLine !== null) ctx.outcomes.add(skippedRow(sorted.ready.row, sorted.ready.eventId, skipWhy()));
     else group.push(sorted.ready);
   }

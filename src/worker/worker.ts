@@ -19,7 +19,6 @@ import { createWorkerMetrics } from './workerMetrics.js';
 
 export type { Processed } from './messageScope.js';
 
-
 export interface WorkerOptions {
   database: Database;
   kafka: KafkaSettings;
@@ -213,13 +212,14 @@ function stopper(parts: StopParts, finished: () => void): () => Promise<StopOutc
       // A consumer that had crashed (the broker away) disconnects at once, but it committed
       // nothing and left no group: that is the broker-down stop, not a graceful one.
       const crash = outcome === 'stopped' ? parts.crashed() : undefined;
-      if (outcome === 'stopped' && !crash) parts.log.stopped(parts.group);
+      const clean = outcome === 'stopped' && !crash;
+      if (clean) parts.log.stopped(parts.group);
       else {
         graceful.catch(() => {});
         parts.log.stopAbandoned(parts.group, parts.timeoutMs, crash ? crash.error : outcome === 'timed_out' ? undefined : outcome);
       }
       finished();
-      return outcome === 'stopped' && !crash ? 'stopped' : 'timed_out';
+      return clean ? 'stopped' : 'timed_out';
     })());
 }
 

@@ -9,15 +9,9 @@ import { BatchWorld, effectsOfBatch, reportLines } from '../support/batchWorld.j
 // refuses a row of a group. The group ends there (continueAfter), commits the rows before it, and
 // every later row, in that group or after it, is reported skipped and never sent.
 
-vi.mock('../../src/engine/quote.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/engine/quote.js')>();
-  return {
-    quote: async (...args: Parameters<typeof real.quote>) => {
-      const q = await real.quote(...args);
-      return { ...q, balance: (q.balance ?? 0) + 1000 };
-    },
-  };
-});
+vi.mock('../../src/engine/quote.js', async (importOriginal) =>
+  (await import('../support/overstatedQuotes.js')).overstatedQuotes(await importOriginal()),
+);
 
 let handle: TestDatabase;
 

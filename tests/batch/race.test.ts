@@ -8,15 +8,9 @@ import { BatchWorld, reportLines } from '../support/batchWorld.js';
 // pre-check and a row's grant. Simulated by quotes that report 1,000 points more than members
 // hold, as if they had spent them in the meantime: the pre-check passes, the engine refuses.
 
-vi.mock('../../src/engine/quote.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/engine/quote.js')>();
-  return {
-    quote: async (...args: Parameters<typeof real.quote>) => {
-      const q = await real.quote(...args);
-      return { ...q, balance: (q.balance ?? 0) + 1000 };
-    },
-  };
-});
+vi.mock('../../src/engine/quote.js', async (importOriginal) =>
+  (await import('../support/overstatedQuotes.js')).overstatedQuotes(await importOriginal()),
+);
 
 let handle: TestDatabase;
 let world: BatchWorld;
